@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Everything the project promises, in order: the series applies and is
+# checkpatch-clean, the kernel builds, KUnit passes, and every VM test passes
+# in every VT-d mode.  One line per result, then "N passed, N failed".
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logs="$top/build/check"
+mkdir -p "$logs"
+modes=(legacy sm sm-fl)
+passed=0 failed=0 skipped=0
+
+result() {	# result PASS|FAIL|SKIP name [detail]
+	case "$1" in
+	PASS) passed=$((passed + 1)) ;;
+	FAIL) failed=$((failed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
+	esac
+	printf '%s: %s%s\n' "$1" "$2" "${3:+ ($3)}"
+}
+
+step() {	# step name log command...: one result from an exit status
+	local name=$1 log=$2
+	shift 2
+	if "$@" > "$log" 2>&1; then
+		result PASS "$name" "$(tail -n 1 "$log")"
+		return 0
+	fi
+	result FAIL "$name" "see $log"
+	tail -n 15 "$log" | sed 's/^/    /'
+	return 1
+}
+
+finish() {
+	local s=""
+	[ "$skipped" -gt 0 ] && s=", $skipped skipped"
+	echo "$passed passed, $failed failed$s"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+step "tree: patches/ apply on linux-source-7.3" "$logs/tree.log" scripts/tree.sh || finish
+
+while IFS= read -r line; do
+	case "$line" in PASS:*) result PASS "${line#PASS: }" ;; FAIL:*) result FAIL "${line#FAIL: }" ;; esac
+done < <(scripts/checkpatch.sh 2>&1 | tee "$logs/checkpatch.log")
+
+kernel_ok=1
+step "kernel: bzImage (tinyconfig + config/vm.config)" "$logs/kernel.log" scripts/kernel.sh || kernel_ok=0
+step "progs: VM init and selftest programs" "$logs/progs.log" scripts/progs.sh || kernel_ok=0
+
+step "kunit: generic_pt suites (UML)" "$logs/kunit.log" scripts/kunit.sh || true
+
+while read -r dir progs; do
+	for p in $progs; do
+		for m in "${modes[@]}"; do
+			if [ "$kernel_ok" = 0 ]; then
+				result FAIL "vm: $p [$m]" "no kernel or programs"
+				continue
+			fi
+			if out=$(scripts/vmtest.sh "build/tests/$dir/$p" "$m" 2>&1); then
+				result PASS "vm: ${out#PASS: }"
+			else
+				result FAIL "vm: ${out#FAIL: }"
+			fi
+		done
+	done
+done < vm/programs
+
+finish

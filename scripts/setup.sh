@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Install everything the project needs on a Debian bookworm machine.
+# Idempotent: a second run only checks.  Records the linux-source version used.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+stamp="$top/build/.setup-done"
+list=/etc/apt/sources.list.d/iommu-lu-backports.sources
+
+pkgs_main=(build-essential bc bison flex libelf-dev libssl-dev dwarves cpio libcap-dev
+	   xz-utils lz4 zstd ccache git python3 kmod rsync perl
+	   libc6-dev gcc make)
+
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup: must run as root (apt-get install)" >&2
+		exit 1
+	fi
+}
+
+have_all() {
+	[ -f "$stamp" ] || return 1
+	command -v qemu-system-x86_64 >/dev/null || return 1
+	command -v ccache >/dev/null || return 1
+	compgen -G "/usr/src/linux-source-7.3*.tar.xz" >/dev/null || return 1
+	dpkg-query -W -f='${Status}\n' "${pkgs_main[@]}" 2>/dev/null |
+		grep -qv 'install ok installed' && return 1
+	return 0
+}
+
+if have_all; then
+	exit 0
+fi
+need_root
+
+# Backports suites are NotAutomatic: adding them upgrades nothing unless a
+# package is asked for with -t SUITE.  Never add sid or trixie main.
+if [ ! -f "$list" ]; then
+	cat > "$list" <<SRC
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports trixie-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	rm -f "$top/build/.apt-updated"
+fi
+
+mkdir -p "$top/build"
+if [ ! -f "$top/build/.apt-updated" ]; then
+	apt-get update -q
+	touch "$top/build/.apt-updated"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -q --no-install-recommends "${pkgs_main[@]}"
+
+# linux-source-7.3: any 7.3.y.
+src_ver=$(apt-cache madison linux-source-7.3 2>/dev/null | awk '{print $3}' | head -n1)
+if [ -z "$src_ver" ]; then
+	echo "setup: no linux-source-7.3 package is available from apt." >&2
+	echo "setup: linux-source packages apt offers instead:" >&2
+	apt-cache search --names-only '^linux-source-[0-9]' | sed 's/^/  /' >&2
+	exit 1
+fi
+apt-get install -y -q --no-install-recommends -t trixie-backports linux-source-7.3
+
+# QEMU >= 10 from bookworm-backports.
+apt-get install -y -q --no-install-recommends -t bookworm-backports \
+	qemu-system-x86 qemu-system-data ipxe-qemu seabios
+qver=$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\).*/\1/p')
+if [ "${qver:-0}" -lt 10 ]; then
+	echo "setup: qemu-system-x86_64 is version $qver, need >= 10" >&2
+	exit 1
+fi
+
+dpkg-query -W -f='${Version}\n' linux-source-7.3 > "$top/build/linux-source.version"
+echo "setup: linux-source-7.3 $(cat "$top/build/linux-source.version"), $(qemu-system-x86_64 --version | head -n1)"
+touch "$stamp"

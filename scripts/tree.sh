@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Unpack Debian's linux-source-7.3 into a git tree under build/linux, commit
+# it as one base commit tagged with the Debian version, then apply patches/
+# in `series` order with git am.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+tree="$top/build/linux"
+series="$top/patches/series"
+
+tarball=$(compgen -G "/usr/src/linux-source-7.3*.tar.xz" | head -n1 || true)
+if [ -z "$tarball" ]; then
+	echo "tree: /usr/src/linux-source-7.3.tar.xz not found; run 'make setup'" >&2
+	exit 1
+fi
+debver=$(dpkg-query -W -f='${Version}' linux-source-7.3)
+# A git tag cannot hold '~' or ':'.
+tag="debian-$(printf '%s' "$debver" | tr '~:+' '_._')"
+
+if [ -d "$tree/.git" ]; then
+	if [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]; then
+		echo "tree: $tree has uncommitted edits; commit and 'make export', or remove build/linux" >&2
+		exit 1
+	fi
+	old=$(git -C "$tree" describe --tags --abbrev=0 2>/dev/null || true)
+	if [ -n "$old" ]; then
+		tmp=$(mktemp -d)
+		trap 'rm -rf "$tmp"' EXIT
+		git -C "$tree" format-patch -q --no-signature --zero-commit \
+			-o "$tmp" "$old..HEAD"
+		cmp_ids() { cat "$@" 2>/dev/null | git patch-id --stable | cut -d' ' -f1 | sort; }
+		mapfile -t want < <(grep -v '^\s*#' "$series" 2>/dev/null | sed '/^\s*$/d')
+		if [ "$(cmp_ids "$tmp"/*.patch)" != "$(cd "$top/patches" && cmp_ids "${want[@]/#/}")" ]; then
+			echo "tree: $tree has commits not exported to patches/; run 'make export' or remove build/linux" >&2
+			exit 1
+		fi
+	fi
+	rm -rf "$tree"
+fi
+
+mkdir -p "$tree"
+echo "tree: unpacking $tarball ($debver)"
+tar -xf "$tarball" -C "$tree" --strip-components=1
+cd "$tree"
+git init -q
+git config user.name "$(git -C "$top" config user.name)"
+git config user.email "$(git -C "$top" config user.email)"
+git config core.abbrev 12
+git config gc.auto 0
+# Debian's .gitignore ends with a block that ignores everything at the top
+# level (its packaging repository holds no kernel source); drop it so that
+# files added by the series are tracked like in an upstream tree.
+sed -i '/^# Debian packaging: ignore everything/,$d' .gitignore
+sed -i -e :a -e '/^\n*$/{$d;N;ba' -e '}' .gitignore
+sed -i '${/^#$/d}' .gitignore
+git add -A -f
+git commit -q --no-verify -m "Linux $debver from Debian linux-source-7.3" \
+	-m "Debian's top-level ignore-all block is dropped from .gitignore."
+git tag "$tag"
+echo "tree: base $tag at $(git rev-parse --short HEAD)"
+
+[ -f "$series" ] || exit 0
+n=0
+while read -r p; do
+	case "$p" in ''|'#'*) continue ;; esac
+	if [ ! -f "$top/patches/$p" ]; then
+		echo "tree: patches/series names $p, which does not exist" >&2
+		exit 1
+	fi
+	if ! git am -q --keep-cr "$top/patches/$p" >/dev/null 2>&1; then
+		git am --abort >/dev/null 2>&1 || true
+		echo "tree: patch $p does not apply on $tag" >&2
+		exit 1
+	fi
+	n=$((n + 1))
+done < "$series"
+echo "tree: applied $n patches"

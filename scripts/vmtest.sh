@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Run a static test program across a real kexec in a q35 VM with VT-d.
+#
+#   vmtest.sh PROG [legacy|sm|sm-fl]
+#
+# Stage 1 runs "PROG -s 1"; when it exits 0 the guest kexecs into the same
+# kernel with liveupdate=on and runs "PROG -s 2" (see vm/init.c).  Passes when
+# both stages exit 0.  Environment:
+#   KERNEL   bzImage to boot (default build/obj/arch/x86/boot/bzImage)
+#   KVM=1    use KVM if a short probe boots; otherwise TCG (the default)
+#   TIMEOUT  seconds for the whole run (default 300)
+#   MEM      guest memory (default 1G)
+#   LOG      serial log path (default build/vmtest/<prog>-<mode>.log)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+prog=${1:-}
+mode=${2:-legacy}
+kernel=${KERNEL:-$top/build/obj/arch/x86/boot/bzImage}
+timeout_s=${TIMEOUT:-300}
+mem=${MEM:-1G}
+
+die() { echo "vmtest: $*" >&2; exit 2; }
+
+[ -n "$prog" ] || die "usage: vmtest.sh PROG [legacy|sm|sm-fl]"
+[ -e "$prog" ] || die "PROG '$prog' does not exist"
+[ -f "$prog" ] && [ -x "$prog" ] || die "PROG '$prog' is not an executable file"
+readelf -h "$prog" >/dev/null 2>&1 || die "PROG '$prog' is not an ELF binary"
+if readelf -lW "$prog" 2>/dev/null | grep -q 'INTERP\|Requesting program interpreter'; then
+	die "PROG '$prog' is dynamically linked; the VM has no libraries: link it with -static"
+fi
+
+case "$mode" in
+legacy) iommu="intel-iommu,intremap=on,caching-mode=on" ;;
+sm)     iommu="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on" ;;
+sm-fl)  iommu="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on,x-flts=on" ;;
+*)      die "unknown IOMMU mode '$mode' (legacy, sm or sm-fl)" ;;
+esac
+
+[ -f "$kernel" ] || die "no kernel at $kernel; run 'make kernel'"
+obj=$(cd "$(dirname "$kernel")/../../.." && pwd)
+cpio_gen=$obj/usr/gen_init_cpio
+[ -x "$cpio_gen" ] || die "$cpio_gen missing; run 'make kernel'"
+init=$top/build/init
+[ -x "$init" ] || die "$init missing; run 'make kernel'"
+
+name=$(basename "$prog")
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmtest.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$top/build/vmtest"
+log=${LOG:-$top/build/vmtest/$name-$mode.log}
+
+# The inner initrd is what the kexec'd kernel boots with; the outer one also
+# carries the kernel and the inner initrd for kexec_file_load().
+base="dir /dev 0755 0 0
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+dir /tmp 01777 0 0
+nod /dev/console 0600 0 0 c 5 1
+file /init $init 0755 0 0
+file /test_binary $(realpath "$prog") 0755 0 0"
+printf '%s\n' "$base" > "$work/inner.list"
+"$cpio_gen" "$work/inner.list" > "$work/inner.cpio"
+printf '%s\nfile /kernel %s 0644 0 0\nfile /initrd.img %s 0644 0 0\n' \
+	"$base" "$kernel" "$work/inner.cpio" > "$work/outer.list"
+"$cpio_gen" "$work/outer.list" > "$work/initrd.cpio"
+
+append="console=ttyS0 earlyprintk=serial,ttyS0 printk.time=1 panic=-1 oops=panic liveupdate=on intel_iommu=on loglevel=6"
+
+qemu() {
+	local accel=$1 serial=$2 extra=$3 tmo=$4
+	# -device intel-iommu must come before the devices it translates.
+	timeout --foreground -k 5 "$tmo" qemu-system-x86_64 \
+		-machine q35,kernel-irqchip=split $accel \
+		-m "$mem" -smp 2 -nographic -nodefaults -no-reboot \
+		-device "$iommu" -device edu \
+		-serial file:"$serial" \
+		-kernel "$kernel" -initrd "$work/initrd.cpio" \
+		-append "$append $extra" </dev/null
+}
+
+accel="-accel tcg -cpu max"
+if [ "${KVM:-0}" = 1 ]; then
+	if [ -w /dev/kvm ] && qemu "-accel kvm -cpu host" "$work/probe.log" vmtest_probe 20 >/dev/null 2>&1 &&
+	   grep -q "VMTEST: probe ok" "$work/probe.log"; then
+		accel="-accel kvm -cpu host"
+	else
+		echo "vmtest: KVM asked for but a probe guest did not boot within 20 s; falling back to TCG" >&2
+	fi
+fi
+
+start=$(date +%s.%N)
+rc=0
+qemu "$accel" "$log" "" "$timeout_s" > "$work/qemu.out" 2>&1 || rc=$?
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+[ -s "$work/qemu.out" ] && cp "$work/qemu.out" "${log%.log}.qemu"
+
+faults=$(grep -c 'DMAR: \[DMA \(Read\|Write\)' "$log" || true)
+qfaults=$(grep -ci 'vtd\|dmar' "$work/qemu.out" || true)
+summary="$name [$mode] ${secs%.*}s, DMAR faults: guest $faults, qemu $qfaults"
+
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	echo "FAIL: $summary: timed out after ${timeout_s}s (log: $log)"
+	exit 1
+fi
+if grep -q '^VMTEST: stage 1 exit 0' "$log" && grep -q '^VMTEST: stage 2 exit 0' "$log" &&
+   grep -q '^VMTEST: done' "$log"; then
+	echo "PASS: $summary"
+	exit 0
+fi
+why=$(grep -E '^VMTEST: (stage [12] (exit|signal)|abort|kexec_file|cannot|execve)' "$log" | tr '\n' ';' || true)
+grep -q 'Kernel panic' "$log" && why="$why kernel panic;"
+echo "FAIL: $summary: ${why:-no result in serial log} (log: $log)"
+exit 1
