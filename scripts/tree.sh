@@ -17,24 +17,34 @@ debver=$(dpkg-query -W -f='${Version}' linux-source-7.3)
 # A git tag cannot hold '~' or ':'.
 tag="debian-$(printf '%s' "$debver" | tr '~:+' '_._')"
 
+# Patch ids of the series as patches/series orders it, and of a tree's commits.
+series_ids() {
+	[ -f "$series" ] || return 0
+	grep -v '^\s*#' "$series" | sed '/^\s*$/d' | while read -r p; do
+		git patch-id --stable < "$top/patches/$p" | cut -d' ' -f1
+	done
+}
+tree_ids() {
+	git -C "$tree" log --reverse -p --pretty='format:commit %H' "$1..HEAD" |
+		git patch-id --stable | cut -d' ' -f1
+}
+
 if [ -d "$tree/.git" ]; then
 	if [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]; then
-		echo "tree: $tree has uncommitted edits; commit and 'make export', or remove build/linux" >&2
+		echo "tree: $tree has uncommitted edits; commit and 'make export' them, or remove build/linux" >&2
 		exit 1
 	fi
-	old=$(git -C "$tree" describe --tags --abbrev=0 2>/dev/null || true)
-	if [ -n "$old" ]; then
-		tmp=$(mktemp -d)
-		trap 'rm -rf "$tmp"' EXIT
-		git -C "$tree" format-patch -q --no-signature --zero-commit \
-			-o "$tmp" "$old..HEAD"
-		cmp_ids() { cat "$@" 2>/dev/null | git patch-id --stable | cut -d' ' -f1 | sort; }
-		mapfile -t want < <(grep -v '^\s*#' "$series" 2>/dev/null | sed '/^\s*$/d')
-		if [ "$(cmp_ids "$tmp"/*.patch)" != "$(cd "$top/patches" && cmp_ids "${want[@]/#/}")" ]; then
-			echo "tree: $tree has commits not exported to patches/; run 'make export' or remove build/linux" >&2
-			exit 1
-		fi
+	old=$(git -C "$tree" describe --tags --abbrev=0 --match 'debian-*' 2>/dev/null || true)
+	if [ -z "$old" ] || [ "$(tree_ids "$old")" != "$(series_ids)" ]; then
+		echo "tree: the commits in $tree differ from patches/: 'make export' them," >&2
+		echo "tree: or remove build/linux to rebuild it from patches/" >&2
+		exit 1
 	fi
+	if [ "$old" = "$tag" ]; then
+		echo "tree: up to date ($tag + $(series_ids | grep -c .) patches)"
+		exit 0
+	fi
+	echo "tree: base $old is not the installed $tag; rebuilding"
 	rm -rf "$tree"
 fi
 
@@ -67,9 +77,10 @@ while read -r p; do
 		echo "tree: patches/series names $p, which does not exist" >&2
 		exit 1
 	fi
-	if ! git am -q --keep-cr "$top/patches/$p" >/dev/null 2>&1; then
-		git am --abort >/dev/null 2>&1 || true
-		echo "tree: patch $p does not apply on $tag" >&2
+	if ! out=$(git am -q --keep-cr "$top/patches/$p" 2>&1); then
+		printf '%s\n' "$out" | grep -E '^(error|Patch failed)' | head -5 >&2
+		echo "tree: patch $p does not apply on $tag (after $n patches); build/linux removed" >&2
+		cd "$top" && rm -rf "$tree"
 		exit 1
 	fi
 	n=$((n + 1))

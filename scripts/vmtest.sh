@@ -65,7 +65,7 @@ printf '%s\nfile /kernel %s 0644 0 0\nfile /initrd.img %s 0644 0 0\n' \
 	"$base" "$kernel" "$work/inner.cpio" > "$work/outer.list"
 "$cpio_gen" "$work/outer.list" > "$work/initrd.cpio"
 
-append="console=ttyS0 earlyprintk=serial,ttyS0 printk.time=1 panic=-1 oops=panic liveupdate=on intel_iommu=on loglevel=6"
+append="console=ttyS0 printk.time=1 panic=-1 oops=panic liveupdate=on intel_iommu=on loglevel=7"
 
 qemu() {
 	local accel=$1 serial=$2 extra=$3 tmo=$4
@@ -96,7 +96,7 @@ secs=$(echo "$(date +%s.%N) - $start" | bc)
 [ -s "$work/qemu.out" ] && cp "$work/qemu.out" "${log%.log}.qemu"
 
 faults=$(grep -c 'DMAR: \[DMA \(Read\|Write\)' "$log" || true)
-qfaults=$(grep -ci 'vtd\|dmar' "$work/qemu.out" || true)
+qfaults=$(grep -c 'detected translation failure' "$work/qemu.out" || true)
 summary="$name [$mode] ${secs%.*}s, DMAR faults: guest $faults, qemu $qfaults"
 
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
