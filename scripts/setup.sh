@@ -4,6 +4,8 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../config/base.env
+. "$top/config/base.env"
 stamp="$top/build/.setup-done"
 list=/etc/apt/sources.list.d/iommu-lu-backports.sources
 
@@ -22,7 +24,7 @@ have_all() {
 	[ -f "$stamp" ] || return 1
 	command -v qemu-system-x86_64 >/dev/null || return 1
 	command -v ccache >/dev/null || return 1
-	compgen -G "/usr/src/linux-source-7.3*.tar.xz" >/dev/null || return 1
+	compgen -G "/usr/src/$base_pkg*.tar.xz" >/dev/null || return 1
 	dpkg-query -W -f='${Status}\n' "${pkgs_main[@]}" 2>/dev/null |
 		grep -qv 'install ok installed' && return 1
 	return 0
@@ -55,25 +57,25 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -q --no-install-recommends "${pkgs_main[@]}"
 
-# linux-source-7.3: any 7.3.y.
-src_ver=$(apt-cache madison linux-source-7.3 2>/dev/null | awk '{print $3}' | head -n1)
+# The base kernel: any 7.3.y.
+src_ver=$(apt-cache madison "$base_pkg" 2>/dev/null | awk '{print $3}' | head -n1)
 if [ -z "$src_ver" ]; then
-	echo "setup: no linux-source-7.3 package is available from apt." >&2
+	echo "setup: no $base_pkg package is available from apt ($base_suite)." >&2
 	echo "setup: linux-source packages apt offers instead:" >&2
 	apt-cache search --names-only '^linux-source-[0-9]' | sed 's/^/  /' >&2
 	exit 1
 fi
-apt-get install -y -q --no-install-recommends -t trixie-backports linux-source-7.3
+apt-get install -y -q --no-install-recommends -t "$base_suite" "$base_pkg"
 
-# QEMU >= 10 from bookworm-backports.
-apt-get install -y -q --no-install-recommends -t bookworm-backports \
+# QEMU from bookworm-backports.
+apt-get install -y -q --no-install-recommends -t "$qemu_suite" \
 	qemu-system-x86 qemu-system-data ipxe-qemu seabios
 qver=$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\).*/\1/p')
-if [ "${qver:-0}" -lt 10 ]; then
-	echo "setup: qemu-system-x86_64 is version $qver, need >= 10" >&2
+if [ "${qver:-0}" -lt "$qemu_min_major" ]; then
+	echo "setup: qemu-system-x86_64 is version $qver, need >= $qemu_min_major" >&2
 	exit 1
 fi
 
-dpkg-query -W -f='${Version}\n' linux-source-7.3 > "$top/build/linux-source.version"
-echo "setup: linux-source-7.3 $(cat "$top/build/linux-source.version"), $(qemu-system-x86_64 --version | head -n1)"
+dpkg-query -W -f='${Version}\n' "$base_pkg" > "$top/build/linux-source.version"
+echo "setup: $base_pkg $(cat "$top/build/linux-source.version"), $(qemu-system-x86_64 --version | head -n1)"
 touch "$stamp"

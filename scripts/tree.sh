@@ -7,13 +7,15 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 tree="$top/build/linux"
 series="$top/patches/series"
+# shellcheck source=../config/base.env
+. "$top/config/base.env"
 
-tarball=$(compgen -G "/usr/src/linux-source-7.3*.tar.xz" | head -n1 || true)
+tarball=$(compgen -G "/usr/src/$base_pkg*.tar.xz" | head -n1 || true)
 if [ -z "$tarball" ]; then
-	echo "tree: /usr/src/linux-source-7.3.tar.xz not found; run 'make setup'" >&2
+	echo "tree: /usr/src/$base_pkg.tar.xz not found; run 'make setup'" >&2
 	exit 1
 fi
-debver=$(dpkg-query -W -f='${Version}' linux-source-7.3)
+debver=$(dpkg-query -W -f='${Version}' "$base_pkg")
 # A git tag cannot hold '~' or ':'.
 tag="debian-$(printf '%s' "$debver" | tr '~:+' '_._')"
 
@@ -64,9 +66,11 @@ sed -i '/^# Debian packaging: ignore everything/,$d' .gitignore
 sed -i -e :a -e '/^\n*$/{$d;N;ba' -e '}' .gitignore
 sed -i '${/^#$/d}' .gitignore
 git add -A -f
-git commit -q --no-verify -m "Linux $debver from Debian linux-source-7.3" \
+export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
+git commit -q --no-verify -m "Linux $debver from Debian $base_pkg" \
 	-m "Debian's top-level ignore-all block is dropped from .gitignore."
 git tag "$tag"
+unset GIT_AUTHOR_DATE GIT_COMMITTER_DATE
 echo "tree: base $tag at $(git rev-parse --short HEAD)"
 
 [ -f "$series" ] || exit 0
