@@ -14,18 +14,8 @@ if [ ! -f "$src/Makefile" ]; then
 	exit 1
 fi
 
-cc=gcc
-if command -v ccache >/dev/null; then
-	cc="ccache gcc"
-	export CCACHE_DIR=${CCACHE_DIR:-$top/build/ccache}
-	export CCACHE_BASEDIR=$top/build
-	export CCACHE_NOHASHDIR=1
-	export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
-	ccache --max-size=5G >/dev/null
-fi
-# Reproducible build stamps keep ccache hits across trees.
-export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-2026-01-01}"
-export KBUILD_BUILD_USER=iommu-lu KBUILD_BUILD_HOST=vm
+# shellcheck source=ccache.env
+. "$top/scripts/ccache.env"
 
 mk() { make -s -C "$src" O="$obj" ARCH=x86_64 CC="$cc" HOSTCC=gcc "$@"; }
 

@@ -5,13 +5,8 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 src="$top/build/linux"
-cc=gcc
-if command -v ccache >/dev/null; then
-	cc="ccache gcc"
-	export CCACHE_DIR=${CCACHE_DIR:-$top/build/ccache} CCACHE_BASEDIR=$top/build
-	export CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
-fi
-export KBUILD_BUILD_TIMESTAMP=2026-01-01 KBUILD_BUILD_USER=iommu-lu KBUILD_BUILD_HOST=vm
+# shellcheck source=ccache.env
+. "$top/scripts/ccache.env"
 
 cd "$src"
 rc=0
