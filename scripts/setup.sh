@@ -49,13 +49,22 @@ SRC
 fi
 
 mkdir -p "$top/build"
+log="$top/build/setup.log"
+: > "$log"
+apt() {
+	if ! apt-get "$@" >> "$log" 2>&1; then
+		tail -n 20 "$log" >&2
+		echo "setup: apt-get $* failed (log: $log)" >&2
+		exit 1
+	fi
+}
 if [ ! -f "$top/build/.apt-updated" ]; then
-	apt-get update -q
+	apt update
 	touch "$top/build/.apt-updated"
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q --no-install-recommends "${pkgs_main[@]}"
+apt install -y -q --no-install-recommends "${pkgs_main[@]}"
 
 # The base kernel: any 7.3.y.
 src_ver=$(apt-cache madison "$base_pkg" 2>/dev/null | awk '{print $3}' | head -n1)
@@ -65,10 +74,10 @@ if [ -z "$src_ver" ]; then
 	apt-cache search --names-only '^linux-source-[0-9]' | sed 's/^/  /' >&2
 	exit 1
 fi
-apt-get install -y -q --no-install-recommends -t "$base_suite" "$base_pkg"
+apt install -y -q --no-install-recommends -t "$base_suite" "$base_pkg"
 
 # QEMU from bookworm-backports.
-apt-get install -y -q --no-install-recommends -t "$qemu_suite" \
+apt install -y -q --no-install-recommends -t "$qemu_suite" \
 	qemu-system-x86 qemu-system-data ipxe-qemu seabios
 qver=$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\).*/\1/p')
 if [ "${qver:-0}" -lt "$qemu_min_major" ]; then
