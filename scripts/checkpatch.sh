@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # checkpatch --strict over every patch in patches/series: one PASS/FAIL line
 # per patch; exits non-zero if any patch has an error, warning or check.
+# FILE_PATH_CHANGES ("does MAINTAINERS need updating?") fires on every new
+# file; the series keeps its files under paths MAINTAINERS already covers
+# (drivers/iommu/, tools/testing/selftests/iommu/) or adds them there.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Benchmarks: numbers only, nothing asserted about time.
+# iommupt: preserve / restore / map-from-scratch of a VT-d second-stage table
+# against its number of table pages (KUnit suite iommu_pt_liveupdate_bench,
+# run under UML with KHO stubbed out).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+src="$top/build/linux"
+log="$top/build/bench.log"
+# shellcheck source=ccache.env
+. "$top/scripts/ccache.env"
+
+cd "$src"
+if ! ./tools/testing/kunit/kunit.py run --arch=um --build_dir="$top/build/kunit-bench" \
+	--kunitconfig=drivers/iommu/generic_pt/bench --kernel_args=mem=1G \
+	--jobs="$(nproc)" --make_options CC="$cc" --timeout=1200 > "$log" 2>&1; then
+	tail -n 20 "$log" >&2
+	echo "bench: the benchmark suite failed (log: $log)" >&2
+	exit 1
+fi
+echo "iommupt preserve/restore vs. table pages ($(uname -m) host, UML guest, one run each; log: $log)"
+grep -E 'stubbed KHO|ns/table' "$log" | sed -e 's/^\[[0-9:]*\] *//' -e 's/^ *# *//'
