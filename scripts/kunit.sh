@@ -14,6 +14,7 @@ rc=0
 	--kunitconfig=drivers/iommu/generic_pt --jobs="$(nproc)" \
 	--make_options CC="$cc" > "$top/build/kunit.log" 2>&1 || rc=$?
 grep -E '^\[[0-9:]+\] (\[FAILED\]|\[CRASHED\])' "$top/build/kunit.log" | head -20 || true
-grep -E 'Testing complete|Elapsed time' "$top/build/kunit.log" | sed 's/^\[[0-9:]*\] //' || true
+grep -E 'Elapsed time' "$top/build/kunit.log" | sed 's/^\[[0-9:]*\] //' || true
+grep -E 'Testing complete' "$top/build/kunit.log" | sed 's/^\[[0-9:]*\] //' || true
 [ "$rc" = 0 ] || echo "kunit: failed, full log in build/kunit.log" >&2
 exit "$rc"
