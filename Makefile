@@ -58,4 +58,5 @@ bench: tree
 	@scripts/bench.sh
 
 clean:
-	rm -rf $(B)/obj $(B)/kunit $(B)/tests $(B)/vmtest $(B)/init $(B)/headers
+	rm -rf $(B)/obj $(B)/kunit $(B)/kunit-bench $(B)/tests $(B)/vmtest $(B)/check \
+		$(B)/init $(B)/headers $(B)/hdr-obj $(B)/*.log

@@ -21,6 +21,6 @@ while read -r dir progs; do
 	for p in $progs; do targets+=("$out/$dir/$p"); done
 	mkdir -p "$out/$dir"
 	make -s -C "$sel/$dir" OUTPUT="$out/$dir" KHDR_INCLUDES="-isystem $hdr/include" \
-		LDFLAGS=-static "${targets[@]}"
+		USERCFLAGS=-Werror LDFLAGS=-static "${targets[@]}"
 done < "$top/vm/programs"
 echo "progs: $(cd "$out" && find . -type f -perm -u+x -not -name '*.o' | sort | tr '\n' ' ')"

@@ -19,10 +19,22 @@ debver=$(dpkg-query -W -f='${Version}' "$base_pkg")
 # A git tag cannot hold '~' or ':'.
 tag="debian-$(printf '%s' "$debver" | tr '~:+' '_._')"
 
-# Patch ids of the series as patches/series orders it, and of a tree's commits.
-series_ids() {
+# The patch files patches/series names, in order; each must exist.
+series_files() {
 	[ -f "$series" ] || return 0
 	grep -v '^\s*#' "$series" | sed '/^\s*$/d' | while read -r p; do
+		if [ ! -f "$top/patches/$p" ]; then
+			echo "tree: patches/series names $p, which does not exist" >&2
+			return 1
+		fi
+		echo "$p"
+	done
+}
+patches=$(series_files)
+
+# Patch ids of the series, and of a tree's commits since its base tag.
+series_ids() {
+	for p in $patches; do
 		git patch-id --stable < "$top/patches/$p" | cut -d' ' -f1
 	done
 }
@@ -43,7 +55,7 @@ if [ -d "$tree/.git" ]; then
 		exit 1
 	fi
 	if [ "$old" = "$tag" ]; then
-		echo "tree: up to date ($tag + $(series_ids | grep -c .) patches)"
+		echo "tree: up to date ($tag + $(echo "$patches" | grep -c .) patches)"
 		exit 0
 	fi
 	echo "tree: base $old is not the installed $tag; rebuilding"
@@ -73,14 +85,8 @@ git tag "$tag"
 unset GIT_AUTHOR_DATE GIT_COMMITTER_DATE
 echo "tree: base $tag at $(git rev-parse --short HEAD)"
 
-[ -f "$series" ] || exit 0
 n=0
-while read -r p; do
-	case "$p" in ''|'#'*) continue ;; esac
-	if [ ! -f "$top/patches/$p" ]; then
-		echo "tree: patches/series names $p, which does not exist" >&2
-		exit 1
-	fi
+for p in $patches; do
 	if ! out=$(git am -q --keep-cr "$top/patches/$p" 2>&1); then
 		printf '%s\n' "$out" | grep -E '^(error|Patch failed)' | head -5 >&2
 		echo "tree: patch $p does not apply on $tag (after $n patches); build/linux removed" >&2
@@ -88,5 +94,5 @@ while read -r p; do
 		exit 1
 	fi
 	n=$((n + 1))
-done < "$series"
+done
 echo "tree: applied $n patches"
