@@ -5,7 +5,9 @@
 #
 # Stage 1 runs "PROG -s 1"; when it exits 0 the guest kexecs into the same
 # kernel with liveupdate=on and runs "PROG -s 2" (see vm/init.c).  Passes when
-# both stages exit 0.  Environment:
+# both stages exit 0; prints XFAIL instead of PASS when the program reported a
+# kselftest expected failure (TAP "# XFAIL"), and XPASS when all of those
+# passed (both exit 0).  Environment:
 #   KERNEL   bzImage to boot (default build/obj/arch/x86/boot/bzImage)
 #   KVM=1    use KVM if a short probe boots; otherwise TCG (the default)
 #   TIMEOUT  seconds for the whole run (default 300)
@@ -105,7 +107,16 @@ if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 fi
 if grep -q '^VMTEST: stage 1 exit 0' "$log" && grep -q '^VMTEST: stage 2 exit 0' "$log" &&
    grep -q '^VMTEST: done' "$log"; then
-	echo "PASS: $summary"
+	# kselftest TAP: "ok N name # XFAIL|XPASS ...", an expected failure.
+	xfail=$(grep -cE '^ok [0-9]+ .*# XFAIL' "$log" || true)
+	xpass=$(grep -cE '^ok [0-9]+ .*# XPASS' "$log" || true)
+	if [ "$xfail" -gt 0 ]; then
+		echo "XFAIL: $summary; $xfail XFAIL, $xpass XPASS (log: $log)"
+	elif [ "$xpass" -gt 0 ]; then
+		echo "XPASS: $summary; $xpass XPASS"
+	else
+		echo "PASS: $summary"
+	fi
 	exit 0
 fi
 why=$(grep -E '^VMTEST: (stage [12] (exit|signal)|abort|kexec_file|cannot|execve)' "$log" | tr '\n' ';' || true)
