@@ -54,7 +54,7 @@ check: setup
 demo: progs
 	@scripts/demo.sh
 
-bench: tree
+bench: progs
 	@scripts/bench.sh
 
 clean:

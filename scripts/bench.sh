@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks: numbers only, nothing asserted about time.
-# iommupt: preserve / restore / map-from-scratch of a VT-d second-stage table
-# against its number of table pages (KUnit suite iommu_pt_liveupdate_bench,
-# run under UML with KHO stubbed out).
+# 1. iommupt: preserve / restore / adopt / map-from-scratch of a VT-d
+#    second-stage table against its number of table pages (KUnit suite
+#    iommu_pt_liveupdate_bench, run under UML with KHO stubbed out).
+# 2. The same through real KHO across a real kexec, 1 GiB of 4 KiB mappings
+#    (the iommupt_lu_kho VM test, TCG).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,3 +26,12 @@ if ! grep -qE '^ *ok [0-9]+ iommu_pt_liveupdate_bench' "$log"; then
 fi
 echo "iommupt preserve/restore vs. table pages ($(uname -m) host, UML guest, one run each; log: $log)"
 grep -E 'stubbed KHO|ns/table' "$log" | sed -e 's/^ *# *//' -e 's/^iommu_pt_lu_bench: //'
+
+vmlog="$top/build/vmtest/iommupt_lu_kho-bench.log"
+echo
+echo "iommupt through real KHO and a kexec (VM test iommupt_lu_kho, TCG guest, one run; log: $vmlog)"
+if ! LOG=$vmlog "$top/scripts/vmtest.sh" "$top/build/tests/iommu/iommupt_lu_kho" legacy >/dev/null; then
+	echo "bench: the iommupt_lu_kho VM run failed (log: $vmlog)" >&2
+	exit 1
+fi
+grep -E '^# real KHO' "$vmlog" | sed 's/^# //'
