@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Install everything the project needs on a Debian bookworm machine.
-# Idempotent: a second run only checks.  Records the linux-source version used.
+# Install the tools the project needs on a Debian bookworm machine, and fetch
+# the base kernel source into build/ without installing it: the
+# linux-source-7.3 package is downloaded and its tarball unpacked to
+# build/linux-source-7.3.tar.xz, its version to build/linux-source.version
+# (installing it would also upgrade the host's linux-libc-dev).
+# Idempotent: a second run only checks.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../config/base.env
 . "$top/config/base.env"
 stamp="$top/build/.setup-done"
+tarball="$top/build/$base_pkg.tar.xz"
+verfile="$top/build/linux-source.version"
 list=/etc/apt/sources.list.d/iommu-lu-backports.sources
 
 pkgs_main=(build-essential bc bison flex libelf-dev libssl-dev dwarves cpio libcap-dev
@@ -24,7 +30,7 @@ have_all() {
 	[ -f "$stamp" ] || return 1
 	command -v qemu-system-x86_64 >/dev/null || return 1
 	command -v ccache >/dev/null || return 1
-	compgen -G "/usr/src/$base_pkg*.tar.xz" >/dev/null || return 1
+	[ -s "$tarball" ] && [ -s "$verfile" ] || return 1
 	dpkg-query -W -f='${Status}\n' "${pkgs_main[@]}" 2>/dev/null |
 		grep -qv 'install ok installed' && return 1
 	return 0
@@ -66,15 +72,31 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt install -y -q --no-install-recommends "${pkgs_main[@]}"
 
-# The base kernel: any 7.3.y.
-src_ver=$(apt-cache madison "$base_pkg" 2>/dev/null | awk '{print $3}' | head -n1)
-if [ -z "$src_ver" ]; then
-	echo "setup: no $base_pkg package is available from apt ($base_suite)." >&2
-	echo "setup: linux-source packages apt offers instead:" >&2
-	apt-cache search --names-only '^linux-source-[0-9]' | sed 's/^/  /' >&2
-	exit 1
+# The base kernel: any 7.3.y, downloaded, not installed.
+if [ ! -s "$tarball" ] || [ ! -s "$verfile" ]; then
+	src_ver=$(apt-cache madison "$base_pkg" 2>/dev/null | awk '$6 ~ /^'"$base_suite"'\// {print $3; exit}')
+	if [ -z "$src_ver" ]; then
+		echo "setup: no $base_pkg package is available from $base_suite." >&2
+		echo "setup: linux-source packages apt offers instead:" >&2
+		apt-cache search --names-only '^linux-source-[0-9]' | sed 's/^/  /' >&2
+		exit 1
+	fi
+	dl="$top/build/dl"
+	rm -rf "$dl" && mkdir -p "$dl"
+	(cd "$dl" && apt download -q -o APT::Sandbox::User=root -t "$base_suite" "$base_pkg=$src_ver")
+	deb=$(compgen -G "$dl/${base_pkg}_*.deb" | head -n1)
+	ver=$(dpkg-deb -f "$deb" Version)
+	case "$ver" in
+	"${base_pkg#linux-source-}".*) ;;
+	*) echo "setup: $deb is version $ver, not ${base_pkg#linux-source-}.y" >&2; exit 1 ;;
+	esac
+	dpkg-deb -x "$deb" "$dl/x"
+	src=$(compgen -G "$dl/x/usr/src/$base_pkg*.tar.xz" | head -n1 || true)
+	[ -n "$src" ] || { echo "setup: $deb holds no usr/src/$base_pkg*.tar.xz" >&2; exit 1; }
+	mv "$src" "$tarball"
+	echo "$ver" > "$verfile"
+	rm -rf "$dl"
 fi
-apt install -y -q --no-install-recommends -t "$base_suite" "$base_pkg"
 
 # QEMU from bookworm-backports.
 apt install -y -q --no-install-recommends -t "$qemu_suite" \
@@ -85,6 +107,5 @@ if [ "${qver:-0}" -lt "$qemu_min_major" ]; then
 	exit 1
 fi
 
-dpkg-query -W -f='${Version}\n' "$base_pkg" > "$top/build/linux-source.version"
-echo "setup: $base_pkg $(cat "$top/build/linux-source.version"), $(qemu-system-x86_64 --version | head -n1)"
+echo "setup: $base_pkg $(cat "$verfile") in build/, $(qemu-system-x86_64 --version | head -n1)"
 touch "$stamp"

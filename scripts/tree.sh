@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Unpack Debian's linux-source-7.3 into a git tree under build/linux, commit
+# Unpack Debian's linux-source-7.3 (the tarball scripts/setup.sh put in
+# build/, not an installed package) into a git tree under build/linux, commit
 # it as one base commit tagged with the Debian version, then apply patches/
 # in `series` order with git am.
 set -euo pipefail
@@ -10,12 +11,13 @@ series="$top/patches/series"
 # shellcheck source=../config/base.env
 . "$top/config/base.env"
 
-tarball=$(compgen -G "/usr/src/$base_pkg*.tar.xz" | head -n1 || true)
-if [ -z "$tarball" ]; then
-	echo "tree: /usr/src/$base_pkg.tar.xz not found; run 'make setup'" >&2
+tarball="$top/build/$base_pkg.tar.xz"
+verfile="$top/build/linux-source.version"
+if [ ! -s "$tarball" ] || [ ! -s "$verfile" ]; then
+	echo "tree: $tarball or $verfile missing; run 'make setup'" >&2
 	exit 1
 fi
-debver=$(dpkg-query -W -f='${Version}' "$base_pkg")
+debver=$(cat "$verfile")
 # A git tag cannot hold '~' or ':'.
 tag="debian-$(printf '%s' "$debver" | tr '~:+' '_._')"
 
@@ -58,7 +60,7 @@ if [ -d "$tree/.git" ]; then
 		echo "tree: up to date ($tag + $(echo "$patches" | grep -c .) patches)"
 		exit 0
 	fi
-	echo "tree: base $old is not the installed $tag; rebuilding"
+	echo "tree: base $old is not $tag (build/linux-source.version); rebuilding"
 	rm -rf "$tree"
 fi
 
