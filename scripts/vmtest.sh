@@ -12,7 +12,15 @@
 #   KVM=1    use KVM if a short probe boots; otherwise TCG (the default)
 #   TIMEOUT  seconds for the whole run (default 300)
 #   MEM      guest memory (default 1G)
-#   LOG      serial log path (default build/vmtest/<prog>-<mode>.log)
+#   LOG      serial log path (default build/vmtest/<prog>-<mode>.log); the
+#            log and its .trace/.qemu companions are removed before the run
+#   NO_FAULTS=1  fail the run on any DMAR fault, the guest's or QEMU's
+#
+# A run fails, whatever the program said, when the serial log has a kernel
+# report: WARNING, BUG, Oops, a lockdep report, suspicious RCU usage, a hung
+# task or an RCU stall; the FAIL line names them.  DMAR faults are counted on
+# both sides: the guest's "DMAR: [DMA Read|Write" lines, and QEMU's
+# vtd_dmar_fault and vtd_fault_disabled trace events (<log>.trace).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +59,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vmtest.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$top/build/vmtest"
 log=${LOG:-$top/build/vmtest/$name-$mode.log}
+trace=${log%.log}.trace
+rm -f "$log" "$trace" "${log%.log}.qemu"
 
 # The inner initrd is what the kexec'd kernel boots with; the outer one also
 # carries the kernel and the inner initrd for kexec_file_load().
@@ -76,6 +86,7 @@ qemu() {
 		-machine q35,kernel-irqchip=split $accel \
 		-m "$mem" -smp 2 -nographic -nodefaults -no-reboot \
 		-device "$iommu" -device edu \
+		-trace enable=vtd_dmar_fault -trace enable=vtd_fault_disabled -D "${serial%.log}.trace" \
 		-serial file:"$serial" \
 		-kernel "$kernel" -initrd "$work/initrd.cpio" \
 		-append "$append $extra" </dev/null
@@ -91,35 +102,75 @@ if [ "${KVM:-0}" = 1 ]; then
 	fi
 fi
 
-start=$(date +%s.%N)
+start=$SECONDS
 rc=0
 qemu "$accel" "$log" "" "$timeout_s" > "$work/qemu.out" 2>&1 || rc=$?
-secs=$(echo "$(date +%s.%N) - $start" | bc)
+secs=$((SECONDS - start))
 [ -s "$work/qemu.out" ] && cp "$work/qemu.out" "${log%.log}.qemu"
+[ -f "$log" ] || : > "$log"
+[ -f "$trace" ] || : > "$trace"
+
+# Kernel reports in the serial log (printk lines only, not the program's
+# output): "kind xN, ..." in the order first seen, a BUG, Oops or WARNING
+# with its first line.  Lockdep and RCU reports start with "WARNING:" too;
+# each line counts once, under its first kind.
+kernel_reports() {
+	awk 'match($0, /\[ *[0-9]+\.[0-9]+\] /) {
+		text = substr($0, RSTART + RLENGTH)
+		if (/possible circular locking dependency/) k = "lockdep circular locking dependency"
+		else if (/inconsistent lock state/) k = "lockdep inconsistent lock state"
+		else if (/possible recursive locking/) k = "lockdep recursive locking"
+		else if (/suspicious RCU usage/) k = "suspicious RCU usage"
+		else if (/INFO: task .* blocked for more than/) k = "hung task"
+		else if (/rcu: INFO: .*stall|detected stalls? on CPU|self-detected stall/) k = "RCU stall"
+		else if (text ~ /^BUG: /) k = "BUG"
+		else if (text ~ /^Oops: /) k = "Oops"
+		else if (text ~ /^WARNING: /) k = "WARNING"
+		else next
+		if (!(k in n)) {
+			kinds[++nk] = k
+			first[k] = k ~ /^(BUG|Oops|WARNING)$/ ? " (first: " text ")" : ""
+		}
+		n[k]++
+	}
+	END {
+		for (i = 1; i <= nk; i++)
+			printf "%s%s x%d%s", (i > 1 ? ", " : ""), kinds[i], n[kinds[i]], first[kinds[i]]
+	}' "$log"
+}
 
 faults=$(grep -c 'DMAR: \[DMA \(Read\|Write\)' "$log" || true)
-qfaults=$(grep -c 'detected translation failure' "$work/qemu.out" || true)
-summary="$name [$mode] ${secs%.*}s, DMAR faults: guest $faults, qemu $qfaults"
+qfaults=$(grep -cE '(^|:)vtd_(dmar_fault|fault_disabled) ' "$trace" || true)
+reports=$(kernel_reports)
+summary="$name [$mode] ${secs}s, DMAR faults: guest $faults, qemu $qfaults"
 
+# Reasons to fail, in order: no result, kernel reports, faults.
+why=""
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-	echo "FAIL: $summary: timed out after ${timeout_s}s (log: $log)"
+	why="timed out after ${timeout_s}s"
+elif ! grep -q '^VMTEST: stage 1 exit 0' "$log" || ! grep -q '^VMTEST: stage 2 exit 0' "$log" ||
+     ! grep -q '^VMTEST: done' "$log"; then
+	why=$(grep -E '^VMTEST: (stage [12] (exit|signal)|abort|kexec_file|cannot|execve)' "$log" | tr '\n' ';' || true)
+	grep -q 'Kernel panic' "$log" && why="$why kernel panic;"
+	[ -s "$log" ] || why="no serial output; $(head -n 1 "$work/qemu.out");"
+	why=${why:-no result in serial log}
+fi
+[ -n "$reports" ] && why="${why:+$why; }kernel reports: $reports"
+if [ "${NO_FAULTS:-0}" = 1 ] && [ "$((faults + qfaults))" -gt 0 ]; then
+	why="${why:+$why; }DMAR faults with NO_FAULTS=1 (QEMU's: $trace)"
+fi
+if [ -n "$why" ]; then
+	echo "FAIL: $summary: $why (log: $log)"
 	exit 1
 fi
-if grep -q '^VMTEST: stage 1 exit 0' "$log" && grep -q '^VMTEST: stage 2 exit 0' "$log" &&
-   grep -q '^VMTEST: done' "$log"; then
-	# kselftest TAP: "ok N name # XFAIL|XPASS ...", an expected failure.
-	xfail=$(grep -cE '^ok [0-9]+ .*# XFAIL' "$log" || true)
-	xpass=$(grep -cE '^ok [0-9]+ .*# XPASS' "$log" || true)
-	if [ "$xfail" -gt 0 ]; then
-		echo "XFAIL: $summary; $xfail XFAIL, $xpass XPASS (log: $log)"
-	elif [ "$xpass" -gt 0 ]; then
-		echo "XPASS: $summary; $xpass XPASS"
-	else
-		echo "PASS: $summary"
-	fi
-	exit 0
+
+# kselftest TAP: "ok N name # XFAIL|XPASS ...", an expected failure.
+xfail=$(grep -cE '^ok [0-9]+ .*# XFAIL' "$log" || true)
+xpass=$(grep -cE '^ok [0-9]+ .*# XPASS' "$log" || true)
+if [ "$xfail" -gt 0 ]; then
+	echo "XFAIL: $summary; $xfail XFAIL, $xpass XPASS (log: $log)"
+elif [ "$xpass" -gt 0 ]; then
+	echo "XPASS: $summary; $xpass XPASS"
+else
+	echo "PASS: $summary"
 fi
-why=$(grep -E '^VMTEST: (stage [12] (exit|signal)|abort|kexec_file|cannot|execve)' "$log" | tr '\n' ';' || true)
-grep -q 'Kernel panic' "$log" && why="$why kernel panic;"
-echo "FAIL: $summary: ${why:-no result in serial log} (log: $log)"
-exit 1
