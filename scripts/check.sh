@@ -11,6 +11,10 @@ cd "$top"
 logs="$top/build/check"
 mkdir -p "$logs"
 modes=(legacy sm sm-fl)
+# Every VM test must log no DMAR fault (vmtest.sh NO_FAULTS=1), but these,
+# whose point today includes one: vfio_edu_dma_kexec shows what a kexec
+# loses (XFAIL until DMA survives it).
+faults_allowed=" vfio_edu_dma_kexec "
 passed=0 failed=0 skipped=0
 
 result() {	# result PASS|XPASS|FAIL|SKIP|XFAIL name [detail]
@@ -61,7 +65,9 @@ while read -r dir progs; do
 				result FAIL "vm: $p [$m]" "no kernel or programs"
 				continue
 			fi
-			if out=$(scripts/vmtest.sh "build/tests/$dir/$p" "$m" 2>&1); then
+			nf=1
+			case "$faults_allowed" in *" $p "*) nf=0 ;; esac
+			if out=$(NO_FAULTS=$nf scripts/vmtest.sh "build/tests/$dir/$p" "$m" 2>&1); then
 				out=${out##*$'\n'}	# the result: PASS, XPASS or XFAIL
 				case "$out" in
 				XPASS:* | XFAIL:*) result "${out%%: *}" "vm: ${out#*: }" ;;
