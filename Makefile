@@ -17,7 +17,7 @@ help:
 	@echo "make export      build/linux commits since the base tag -> patches/"
 	@echo "make kernel      configure (tinyconfig + config/vm.config) and build bzImage"
 	@echo "make progs       VM init and the static selftest programs"
-	@echo "make vmtest PROG=static-binary [IOMMU=legacy|sm|sm-fl] [KVM=1]"
+	@echo "make vmtest PROG=static-binary [IOMMU=legacy|sm|sm-fl] [EDU=n] [KVM=1]"
 	@echo "make kunit       generic_pt KUnit suites under UML"
 	@echo "make checkpatch  checkpatch --strict over patches/"
 	@echo "make check       everything above, ends with 'N passed, N failed'"

@@ -14,7 +14,18 @@
 #   MEM      guest memory (default 1G)
 #   LOG      serial log path (default build/vmtest/<prog>-<mode>.log); the
 #            log and its .trace/.qemu companions are removed before the run
+#   EDU      number of edu devices, 1 (the default) to 8; see below
 #   NO_FAULTS=1  fail the run on any DMAR fault, the guest's or QEMU's
+#
+# Devices: EDU=n puts ceil(n/2) edu devices on the root bus at 00:01.0,
+# 00:02.0, ... and the others behind a pcie-root-port at 00:1c.0, on its
+# bus 1, as functions 01:00.0, 01:00.1, ... (a root port has one slot).
+# EDU=8: 00:01.0-00:04.0 and 01:00.0-01:00.3.  Each root-bus edu is alone
+# in its IOMMU group; the functions behind the port share one group (edu
+# has no ACS).  The tests take the first edu in /sys/bus/pci/devices
+# order, which is sysfs hash order, not BDF order: for every layout up to
+# 8 that is 00:01.0, the one device of EDU=1 (00:08.0, 01:00.4 and 01:00.6
+# would come before it, hence the limit).
 #
 # A run fails, whatever the program said, when the serial log has a kernel
 # report: WARNING, BUG, Oops, a lockdep report, suspicious RCU usage, a hung
@@ -29,6 +40,7 @@ mode=${2:-legacy}
 kernel=${KERNEL:-$top/build/obj/arch/x86/boot/bzImage}
 timeout_s=${TIMEOUT:-300}
 mem=${MEM:-1G}
+edus=${EDU:-1}
 
 die() { echo "vmtest: $*" >&2; exit 2; }
 
@@ -46,6 +58,22 @@ sm)     iommu="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on" ;;
 sm-fl)  iommu="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on,x-flts=on" ;;
 *)      die "unknown IOMMU mode '$mode' (legacy, sm or sm-fl)" ;;
 esac
+
+case "$edus" in
+[1-8]) ;;
+*) die "EDU=$edus: the number of edu devices, 1 to 8" ;;
+esac
+devices=()
+root_edus=$(((edus + 1) / 2))
+for ((i = 1; i <= root_edus; i++)); do
+	devices+=(-device "edu,addr=$i.0")
+done
+if [ "$edus" -gt "$root_edus" ]; then
+	devices+=(-device pcie-root-port,id=rp0,bus=pcie.0,addr=1c.0,chassis=1)
+	for ((fn = 0; fn < edus - root_edus; fn++)); do
+		devices+=(-device "edu,bus=rp0,addr=00.$fn,multifunction=on")
+	done
+fi
 
 [ -f "$kernel" ] || die "no kernel at $kernel; run 'make kernel'"
 obj=$(cd "$(dirname "$kernel")/../../.." && pwd)
@@ -85,7 +113,7 @@ qemu() {
 	timeout --foreground -k 5 "$tmo" qemu-system-x86_64 \
 		-machine q35,kernel-irqchip=split $accel \
 		-m "$mem" -smp 2 -nographic -nodefaults -no-reboot \
-		-device "$iommu" -device edu \
+		-device "$iommu" "${devices[@]}" \
 		-trace enable=vtd_dmar_fault -trace enable=vtd_fault_disabled -D "${serial%.log}.trace" \
 		-serial file:"$serial" \
 		-kernel "$kernel" -initrd "$work/initrd.cpio" \
@@ -143,6 +171,7 @@ faults=$(grep -c 'DMAR: \[DMA \(Read\|Write\)' "$log" || true)
 qfaults=$(grep -cE '(^|:)vtd_(dmar_fault|fault_disabled) ' "$trace" || true)
 reports=$(kernel_reports)
 summary="$name [$mode] ${secs}s, DMAR faults: guest $faults, qemu $qfaults"
+[ "$edus" = 1 ] || summary="$summary, $edus edu"
 
 # Reasons to fail, in order: no result, kernel reports, faults.
 why=""
