@@ -7,7 +7,11 @@
 # kernel with liveupdate=on and runs "PROG -s 2" (see vm/init.c).  Passes when
 # both stages exit 0; prints XFAIL instead of PASS when the program reported a
 # kselftest expected failure (TAP "# XFAIL"), and XPASS when all of those
-# passed (both exit 0).  Environment:
+# passed (both exit 0).  With STAGES=1 the guest runs "PROG" once, without
+# arguments and without kexec (a kselftest suite such as upstream's iommufd),
+# and passes when it exits 0.  Either way, a program that prints kselftest
+# "# Totals" has them in the result line.  Environment:
+#   STAGES   2 (default): -s 1, kexec, -s 2; 1: a single run, no kexec
 #   KERNEL   bzImage to boot (default build/obj/arch/x86/boot/bzImage)
 #   KVM=1    use KVM if a short probe boots; otherwise TCG (the default)
 #   TIMEOUT  seconds for the whole run (default 300)
@@ -41,6 +45,7 @@ kernel=${KERNEL:-$top/build/obj/arch/x86/boot/bzImage}
 timeout_s=${TIMEOUT:-300}
 mem=${MEM:-1G}
 edus=${EDU:-1}
+stages=${STAGES:-2}
 
 die() { echo "vmtest: $*" >&2; exit 2; }
 
@@ -58,6 +63,7 @@ sm)     iommu="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on" ;;
 sm-fl)  iommu="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on,x-flts=on" ;;
 *)      die "unknown IOMMU mode '$mode' (legacy, sm or sm-fl)" ;;
 esac
+case "$stages" in 1|2) ;; *) die "STAGES must be 1 or 2, not '$stages'" ;; esac
 
 case "$edus" in
 [1-8]) ;;
@@ -109,6 +115,7 @@ printf '%s\nfile /kernel %s 0644 0 0\nfile /initrd.img %s 0644 0 0\n' \
 # check at boot and panic ("timer doesn't work through Interrupt-remapped
 # IO-APIC"), before anything is tested.
 append="console=ttyS0 printk.time=1 panic=-1 oops=panic liveupdate=on intel_iommu=on loglevel=7 no_timer_check"
+[ "$stages" = 1 ] && append="$append vmtest_stages=1"
 
 qemu() {
 	local accel=$1 serial=$2 extra=$3 tmo=$4
@@ -173,15 +180,27 @@ kernel_reports() {
 faults=$(grep -c 'DMAR: \[DMA \(Read\|Write\)' "$log" || true)
 qfaults=$(grep -cE '(^|:)vtd_(dmar_fault|fault_disabled) ' "$trace" || true)
 reports=$(kernel_reports)
-summary="$name [$mode] ${secs}s, DMAR faults: guest $faults, qemu $qfaults"
+# kselftest's "# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N", one
+# per stage, summed as "N cases: N pass, N skip" (counts of 0 left out).
+totals=$(grep -a '^# Totals: ' "$log" | awk '
+	{ for (i = 3; i <= NF; i++) { split($i, kv, ":"); n[kv[1]] += kv[2]; all += kv[2] } }
+	END {
+		if (!NR) exit
+		out = all " cases: " n["pass"] " pass"
+		split("fail xfail xpass skip error", k)
+		for (i = 1; i <= 5; i++)
+			if (n[k[i]]) out = out ", " n[k[i]] " " k[i]
+		print out
+	}' || true)
+summary="$name [$mode] ${secs}s${totals:+, $totals}, DMAR faults: guest $faults, qemu $qfaults"
 [ "$edus" = 1 ] || summary="$summary, $edus edu"
 
 # Reasons to fail, in order: no result, kernel reports, faults.
 why=""
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	why="timed out after ${timeout_s}s"
-elif ! grep -q '^VMTEST: stage 1 exit 0' "$log" || ! grep -q '^VMTEST: stage 2 exit 0' "$log" ||
-     ! grep -q '^VMTEST: done' "$log"; then
+elif ! grep -q '^VMTEST: stage 1 exit 0' "$log" || ! grep -q '^VMTEST: done' "$log" ||
+     { [ "$stages" = 2 ] && ! grep -q '^VMTEST: stage 2 exit 0' "$log"; }; then
 	why=$(grep -E '^VMTEST: (stage [12] (exit|signal)|abort|kexec_file|cannot|execve)' "$log" | tr '\n' ';' || true)
 	grep -q 'Kernel panic' "$log" && why="$why kernel panic;"
 	[ -s "$log" ] || why="no serial output; $(head -n 1 "$work/qemu.out");"

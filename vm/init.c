@@ -7,8 +7,10 @@
  * line gains "luo_stage=2"), runs "/test_binary -s 1" and, if that process
  * exits 0, reboots with RB_KEXEC; daemons it left behind keep their LUO
  * sessions open across the kexec.  Stage 2 runs "/test_binary -s 2" and
- * powers off.  Each result is printed as one "VMTEST:" line that
- * scripts/vmtest.sh reads from the serial log.
+ * powers off.  With "vmtest_stages=1" on the command line (a single-stage
+ * program, such as a kselftest suite) it runs "/test_binary" once, without
+ * arguments and without kexec, and powers off.  Each result is printed as
+ * one "VMTEST:" line that scripts/vmtest.sh reads from the serial log.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -79,10 +81,12 @@ static int load_next_kernel(void)
 	return 0;
 }
 
-static int run_stage(int stage)
+static int run_stage(int stage, int single)
 {
 	char arg[4] = { '0' + stage, 0 };
-	char *const argv[] = { "/test_binary", "-s", arg, NULL };
+	char *const staged[] = { "/test_binary", "-s", arg, NULL };
+	char *const once[] = { "/test_binary", NULL };
+	char *const *argv = single ? once : staged;
 	char *const envp[] = { "PATH=/", NULL };
 	int status;
 	pid_t pid;
@@ -108,7 +112,7 @@ static int run_stage(int stage)
 
 int main(void)
 {
-	int stage;
+	int stage, single;
 
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -120,14 +124,15 @@ int main(void)
 	if (strstr(cmdline, "vmtest_probe"))
 		finish("probe ok", RB_POWER_OFF);
 
+	single = !!strstr(cmdline, "vmtest_stages=1");
 	stage = strstr(cmdline, "luo_stage=2") ? 2 : 1;
-	printf("VMTEST: stage %d start\n", stage);
+	printf("VMTEST: stage %d start%s\n", stage, single ? " (single stage)" : "");
 
-	if (stage == 1 && load_next_kernel())
+	if (stage == 1 && !single && load_next_kernel())
 		finish("abort", RB_POWER_OFF);
-	if (run_stage(stage))
+	if (run_stage(stage, single))
 		finish("abort", RB_POWER_OFF);
-	if (stage == 1)
+	if (stage == 1 && !single)
 		finish("kexec", RB_KEXEC);
 	finish("done", RB_POWER_OFF);
 	return 0;
