@@ -115,7 +115,9 @@ printf '%s\nfile /kernel %s 0644 0 0\nfile /initrd.img %s 0644 0 0\n' \
 # check at boot and panic ("timer doesn't work through Interrupt-remapped
 # IO-APIC"), before anything is tested.
 append="console=ttyS0 printk.time=1 panic=-1 oops=panic liveupdate=on intel_iommu=on loglevel=7 no_timer_check"
-[ "$stages" = 1 ] && append="$append vmtest_stages=1"
+# Single-stage runs are the peers' kselftest suites: upstream's iommufd maps
+# up to 128 MiB with MAP_HUGETLB, so those boots reserve 64 2 MiB pages.
+[ "$stages" = 1 ] && append="$append vmtest_stages=1 hugepages=64"
 
 qemu() {
 	local accel=$1 serial=$2 extra=$3 tmo=$4
