@@ -15,8 +15,10 @@ gcc -s -static -Os -Wall -Werror -nostdinc -nostdlib -fno-asynchronous-unwind-ta
 	-fno-ident -fno-stack-protector -I "$hdr/include" -I "$src/tools/include/nolibc" \
 	-o "$top/build/init" "$top/vm/init.c"
 
-# Each line: selftest directory and the programs to build from it.
+# Each line: selftest directory and the programs to build from it, after
+# "once" for single-stage ones.
 while read -r dir progs; do
+	case "$dir" in ''|'#'*) continue ;; once) read -r dir progs <<< "$progs" ;; esac
 	targets=()
 	for p in $progs; do targets+=("$out/$dir/$p"); done
 	mkdir -p "$out/$dir"
