@@ -58,13 +58,15 @@ step "progs: VM init and selftest programs" "$logs/progs.log" scripts/progs.sh |
 
 step "kunit: generic_pt suites (UML)" "$logs/kunit.log" scripts/kunit.sh || true
 
-# vm/programs: kexec programs in every VT-d mode; single-stage ("once")
-# suites once, in legacy mode (upstream's iommufd uses its mock driver).
+# vm/programs: kexec programs in every VT-d mode; single-stage ("single")
+# programs in every mode; single-stage ("once") suites once, in legacy mode
+# (upstream's iommufd uses its mock driver).
 while read -r dir progs; do
 	stages=2 run_modes=("${modes[@]}")
 	case "$dir" in
 	''|'#'*) continue ;;
 	once) read -r dir progs <<< "$progs"; stages=1 run_modes=(legacy) ;;
+	single) read -r dir progs <<< "$progs"; stages=1 ;;
 	esac
 	for p in $progs; do
 		for m in "${run_modes[@]}"; do

@@ -16,9 +16,9 @@ gcc -s -static -Os -Wall -Werror -nostdinc -nostdlib -fno-asynchronous-unwind-ta
 	-o "$top/build/init" "$top/vm/init.c"
 
 # Each line: selftest directory and the programs to build from it, after
-# "once" for single-stage ones.
+# "once" or "single" for single-stage ones.
 while read -r dir progs; do
-	case "$dir" in ''|'#'*) continue ;; once) read -r dir progs <<< "$progs" ;; esac
+	case "$dir" in ''|'#'*) continue ;; once | single) read -r dir progs <<< "$progs" ;; esac
 	targets=()
 	for p in $progs; do targets+=("$out/$dir/$p"); done
 	mkdir -p "$out/$dir"
