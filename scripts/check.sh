@@ -12,9 +12,8 @@ logs="$top/build/check"
 mkdir -p "$logs"
 modes=(legacy sm sm-fl)
 # Every VM test must log no DMAR fault (vmtest.sh NO_FAULTS=1), but these,
-# whose point today includes one: vfio_edu_dma_kexec shows what a kexec
-# loses (XFAIL until DMA survives it).
-faults_allowed=" vfio_edu_dma_kexec "
+# whose point includes one (none today).
+faults_allowed=" "
 passed=0 failed=0 skipped=0
 
 result() {	# result PASS|XPASS|FAIL|SKIP|XFAIL name [detail]
