@@ -20,7 +20,7 @@ gcc -s -static -Os -Wall -Werror -nostdinc -nostdlib -fno-asynchronous-unwind-ta
 while read -r dir progs; do
 	case "$dir" in ''|'#'*) continue ;; once | single) read -r dir progs <<< "$progs" ;; esac
 	targets=()
-	for p in $progs; do targets+=("$out/$dir/$p"); done
+	for p in $progs; do targets+=("$out/$dir/${p%%@*}"); done
 	mkdir -p "$out/$dir"
 	make -s -C "$sel/$dir" OUTPUT="$out/$dir" KHDR_INCLUDES="-isystem $hdr/include" \
 		USERCFLAGS=-Werror LDFLAGS=-static "${targets[@]}"

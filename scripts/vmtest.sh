@@ -20,16 +20,16 @@
 #            log and its .trace/.qemu companions are removed before the run
 #   EDU      number of edu devices, 1 (the default) to 8; see below
 #   NO_FAULTS=1  fail the run on any DMAR fault, the guest's or QEMU's
+#   APPEND   more kernel command line, for both stages (a program may read
+#            its options there)
 #
 # Devices: EDU=n puts ceil(n/2) edu devices on the root bus at 00:01.0,
-# 00:02.0, ... and the others behind a pcie-root-port at 00:1c.0, on its
-# bus 1, as functions 01:00.0, 01:00.1, ... (a root port has one slot).
-# EDU=8: 00:01.0-00:04.0 and 01:00.0-01:00.3.  Each root-bus edu is alone
-# in its IOMMU group; the functions behind the port share one group (edu
-# has no ACS).  The tests take the first edu in /sys/bus/pci/devices
-# order, which is sysfs hash order, not BDF order: for every layout up to
-# 8 that is 00:01.0, the one device of EDU=1 (00:08.0, 01:00.4 and 01:00.6
-# would come before it, hence the limit).
+# 00:02.0, ... and each of the others behind its own pcie-root-port
+# (00:1c.0, 00:1c.1, ...), on buses 1, 2, ... at 01:00.0, 02:00.0, ...
+# EDU=8: 00:01.0-00:04.0 and 01:00.0-04:00.0.  Every edu is alone in its
+# IOMMU group (the root ports have ACS).  The tests take the first edu in
+# /sys/bus/pci/devices order, which is sysfs hash order, not BDF order:
+# for every layout up to 8 that is 00:01.0, the one device of EDU=1.
 #
 # A run fails, whatever the program said, when the serial log has a kernel
 # report: WARNING, BUG, Oops, a lockdep report, suspicious RCU usage, a hung
@@ -74,12 +74,10 @@ root_edus=$(((edus + 1) / 2))
 for ((i = 1; i <= root_edus; i++)); do
 	devices+=(-device "edu,addr=$i.0")
 done
-if [ "$edus" -gt "$root_edus" ]; then
-	devices+=(-device pcie-root-port,id=rp0,bus=pcie.0,addr=1c.0,chassis=1)
-	for ((fn = 0; fn < edus - root_edus; fn++)); do
-		devices+=(-device "edu,bus=rp0,addr=00.$fn,multifunction=on")
-	done
-fi
+for ((fn = 0; fn < edus - root_edus; fn++)); do
+	devices+=(-device "pcie-root-port,id=rp$fn,bus=pcie.0,addr=1c.$fn,multifunction=on,chassis=$((fn + 1))")
+	devices+=(-device "edu,bus=rp$fn,addr=00.0")
+done
 
 [ -f "$kernel" ] || die "no kernel at $kernel; run 'make kernel'"
 obj=$(cd "$(dirname "$kernel")/../../.." && pwd)
@@ -118,6 +116,7 @@ append="console=ttyS0 printk.time=1 panic=-1 oops=panic liveupdate=on intel_iomm
 # Single-stage runs are the peers' kselftest suites: upstream's iommufd maps
 # up to 128 MiB with MAP_HUGETLB, so those boots reserve 64 2 MiB pages.
 [ "$stages" = 1 ] && append="$append vmtest_stages=1 hugepages=64"
+append="$append ${APPEND:-}"
 
 qemu() {
 	local accel=$1 serial=$2 extra=$3 tmo=$4
