@@ -5,6 +5,8 @@
 #    iommu_pt_liveupdate_bench, run under UML with KHO stubbed out).
 # 2. The same through real KHO across a real kexec, 1 GiB of 4 KiB mappings
 #    (the iommupt_lu_kho VM test, TCG).
+# 3. Device live update: metadata, context tables, preserve and restore
+#    time per device (the vfio_edu_lu_multi VM test, TCG).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,3 +37,27 @@ if ! LOG=$vmlog "$top/scripts/vmtest.sh" "$top/build/tests/iommu/iommupt_lu_kho"
 	exit 1
 fi
 grep -E '^# real KHO' "$vmlog" | sed 's/^# //'
+
+# 3. Device live update: preserved metadata, context tables and time per
+#    device, for 1 and for 8 preserved edu devices (8: four on the root bus,
+#    four behind their own root ports), in each VT-d mode.
+echo
+echo "device live update (VM test vfio_edu_lu_multi, every edu preserved, TCG guest, one run each)"
+printf '%-7s %4s %16s %15s %17s %17s\n' mode devs "metadata bytes" "context tables" "preserve us/dev" "restore us/dev"
+for mode in legacy sm sm-fl; do
+	for n in 1 8; do
+		vmlog="$top/build/vmtest/vfio_edu_lu_multi-bench-$mode-$n.log"
+		if ! LOG=$vmlog EDU=$n APPEND=edu_lu_all "$top/scripts/vmtest.sh" \
+			"$top/build/tests/iommu/vfio_edu_lu_multi" "$mode" >/dev/null; then
+			echo "bench: the vfio_edu_lu_multi VM run failed (log: $vmlog)" >&2
+			exit 1
+		fi
+		bytes=$(sed -n 's/.*iommu: liveupdate: .* in \([0-9]*\) bytes.*/\1/p' "$vmlog")
+		tables=$(sed -n 's/.*adopted, \([0-9]*\) context tables.*/\1/p' "$vmlog")
+		pres=$(sed -n 's/.*mark + preserve iommufd and cdev: \([0-9]*\) us.*/\1/p' "$vmlog" |
+			awk '{ s += $1; n++ } END { if (n) printf "%d", s / n }')
+		rest=$(sed -n 's/.*preserved DMA translation restored in \([0-9]*\) us.*/\1/p' "$vmlog" |
+			awk '{ s += $1; n++ } END { if (n) printf "%d", s / n }')
+		printf '%-7s %4s %16s %15s %17s %17s\n' "$mode" "$n" "$bytes" "$tables" "$pres" "$rest"
+	done
+done
