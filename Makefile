@@ -17,7 +17,7 @@ help:
 	@echo "make export      build/linux commits since the base tag -> patches/"
 	@echo "make kernel      configure (tinyconfig + config/vm.config) and build bzImage"
 	@echo "make progs       VM init and the static selftest programs"
-	@echo "make vmtest PROG=static-binary [IOMMU=legacy|sm|sm-fl] [EDU=n] [KVM=1]"
+	@echo "make vmtest PROG=static-binary [IOMMU=legacy|sm|sm-fl] [STAGES=n] [EDU=n] [KVM=1]"
 	@echo "make kunit       generic_pt KUnit suites under UML"
 	@echo "make checkpatch  checkpatch --strict over patches/"
 	@echo "make check       everything above, ends with 'N passed, N failed'"
@@ -39,6 +39,8 @@ kernel: tree
 progs: kernel
 	@scripts/progs.sh
 
+# STAGES, EDU, KVM and vmtest.sh's other settings reach it through the
+# environment (make exports variables set on its command line).
 vmtest: progs
 	@scripts/vmtest.sh "$(PROG)" "$(IOMMU)"
 

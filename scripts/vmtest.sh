@@ -3,15 +3,17 @@
 #
 #   vmtest.sh PROG [legacy|sm|sm-fl]
 #
-# Stage 1 runs "PROG -s 1"; when it exits 0 the guest kexecs into the same
-# kernel with liveupdate=on and runs "PROG -s 2" (see vm/init.c).  Passes when
-# both stages exit 0; prints XFAIL instead of PASS when the program reported a
-# kselftest expected failure (TAP "# XFAIL"), and XPASS when all of those
-# passed (both exit 0).  With STAGES=1 the guest runs "PROG" once, without
-# arguments and without kexec (a kselftest suite such as upstream's iommufd),
-# and passes when it exits 0.  Either way, a program that prints kselftest
-# "# Totals" has them in the result line.  Environment:
-#   STAGES   2 (default): -s 1, kexec, -s 2; 1: a single run, no kexec
+# Stage k runs "PROG -s k"; when it exits 0 the guest kexecs into the same
+# kernel with liveupdate=on and runs stage k + 1, up to STAGES (default 2;
+# see vm/init.c).  Passes when every stage exits 0; prints XFAIL instead of
+# PASS when the program reported a kselftest expected failure (TAP
+# "# XFAIL"), and XPASS when all of those passed (every stage exits 0).
+# With STAGES=1 the guest runs "PROG" once, without arguments and without
+# kexec (a kselftest suite such as upstream's iommufd), and passes when it
+# exits 0.  Either way, a program that prints kselftest "# Totals" has them
+# in the result line.  Environment:
+#   STAGES   N, 2 (default) to 9: -s 1, kexec, -s 2, ..., kexec, -s N;
+#            1: a single run, no kexec
 #   KERNEL   bzImage to boot (default build/obj/arch/x86/boot/bzImage)
 #   KVM=1    use KVM if a short probe boots; otherwise TCG (the default)
 #   TIMEOUT  seconds for the whole run (default 300)
@@ -63,7 +65,10 @@ sm)     iommu="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on" ;;
 sm-fl)  iommu="intel-iommu,intremap=on,caching-mode=on,x-scalable-mode=on,x-flts=on" ;;
 *)      die "unknown IOMMU mode '$mode' (legacy, sm or sm-fl)" ;;
 esac
-case "$stages" in 1|2) ;; *) die "STAGES must be 1 or 2, not '$stages'" ;; esac
+case "$stages" in
+[1-9]) ;;
+*) die "STAGES=$stages: the number of stages, 1 (no kexec) or 2 to 9" ;;
+esac
 
 case "$edus" in
 [1-8]) ;;
@@ -94,8 +99,9 @@ log=${LOG:-$top/build/vmtest/$name-$mode.log}
 trace=${log%.log}.trace
 rm -f "$log" "$trace" "${log%.log}.qemu"
 
-# The inner initrd is what the kexec'd kernel boots with; the outer one also
-# carries the kernel and the inner initrd for kexec_file_load().
+# initrd-k.cpio is what stage k boots with.  Each but the last also carries
+# the kernel and the next one, as /kernel and /initrd.img for
+# kexec_file_load(): they nest, built from the last one out.
 base="dir /dev 0755 0 0
 dir /proc 0755 0 0
 dir /sys 0755 0 0
@@ -103,19 +109,22 @@ dir /tmp 01777 0 0
 nod /dev/console 0600 0 0 c 5 1
 file /init $init 0755 0 0
 file /test_binary $(realpath "$prog") 0755 0 0"
-printf '%s\n' "$base" > "$work/inner.list"
-"$cpio_gen" "$work/inner.list" > "$work/inner.cpio"
-printf '%s\nfile /kernel %s 0644 0 0\nfile /initrd.img %s 0644 0 0\n' \
-	"$base" "$kernel" "$work/inner.cpio" > "$work/outer.list"
-"$cpio_gen" "$work/outer.list" > "$work/initrd.cpio"
+printf '%s\n' "$base" > "$work/initrd-$stages.list"
+"$cpio_gen" "$work/initrd-$stages.list" > "$work/initrd-$stages.cpio"
+for ((k = stages - 1; k >= 1; k--)); do
+	printf '%s\nfile /kernel %s 0644 0 0\nfile /initrd.img %s 0644 0 0\n' \
+		"$base" "$kernel" "$work/initrd-$((k + 1)).cpio" > "$work/initrd-$k.list"
+	"$cpio_gen" "$work/initrd-$k.list" > "$work/initrd-$k.cpio"
+done
 
 # no_timer_check: a TCG guest on a loaded host can miss the IO-APIC timer
 # check at boot and panic ("timer doesn't work through Interrupt-remapped
 # IO-APIC"), before anything is tested.
 append="console=ttyS0 printk.time=1 panic=-1 oops=panic liveupdate=on intel_iommu=on loglevel=7 no_timer_check"
+append="$append vmtest_stages=$stages"
 # Single-stage runs are the peers' kselftest suites: upstream's iommufd maps
 # up to 128 MiB with MAP_HUGETLB, so those boots reserve 64 2 MiB pages.
-[ "$stages" = 1 ] && append="$append vmtest_stages=1 hugepages=64"
+[ "$stages" = 1 ] && append="$append hugepages=64"
 append="$append ${APPEND:-}"
 
 qemu() {
@@ -127,7 +136,7 @@ qemu() {
 		-device "$iommu" "${devices[@]}" \
 		-trace enable=vtd_dmar_fault -trace enable=vtd_fault_disabled -D "${serial%.log}.trace" \
 		-serial file:"$serial" \
-		-kernel "$kernel" -initrd "$work/initrd.cpio" \
+		-kernel "$kernel" -initrd "$work/initrd-1.cpio" \
 		-append "$append $extra" </dev/null
 }
 
@@ -195,14 +204,24 @@ totals=$(grep -a '^# Totals: ' "$log" | awk '
 	}' || true)
 summary="$name [$mode] ${secs}s${totals:+, $totals}, DMAR faults: guest $faults, qemu $qfaults"
 [ "$edus" = 1 ] || summary="$summary, $edus edu"
+[ "$stages" -le 2 ] || summary="$summary, $stages stages"
+
+# Every stage exited 0 ("VMTEST: stage k exit 0 tsc=...") and the last one
+# powered off.
+all_exited() {
+	local k
+	for ((k = 1; k <= stages; k++)); do
+		grep -qE "^VMTEST: stage $k exit 0( |\$)" "$log" || return 1
+	done
+	grep -q '^VMTEST: done' "$log"
+}
 
 # Reasons to fail, in order: no result, kernel reports, faults.
 why=""
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	why="timed out after ${timeout_s}s"
-elif ! grep -q '^VMTEST: stage 1 exit 0' "$log" || ! grep -q '^VMTEST: done' "$log" ||
-     { [ "$stages" = 2 ] && ! grep -q '^VMTEST: stage 2 exit 0' "$log"; }; then
-	why=$(grep -E '^VMTEST: (stage [12] (exit|signal)|abort|kexec_file|cannot|execve)' "$log" | tr '\n' ';' || true)
+elif ! all_exited; then
+	why=$(grep -E '^VMTEST: (stage [0-9]+ (exit|signal)|abort|kexec_file|cannot|execve)' "$log" | tr '\n' ';' || true)
 	grep -q 'Kernel panic' "$log" && why="$why kernel panic;"
 	[ -s "$log" ] || why="no serial output; $(head -n 1 "$work/qemu.out");"
 	why=${why:-no result in serial log}

@@ -2,15 +2,19 @@
 /*
  * /init of the VM harness, built with the kernel's nolibc.
  *
- * Follows the convention of tools/testing/selftests/liveupdate/init.c:
- * stage 1 loads /kernel + /initrd.img with kexec_file_load() (the command
- * line gains "luo_stage=2"), runs "/test_binary -s 1" and, if that process
- * exits 0, reboots with RB_KEXEC; daemons it left behind keep their LUO
- * sessions open across the kexec.  Stage 2 runs "/test_binary -s 2" and
- * powers off.  With "vmtest_stages=1" on the command line (a single-stage
- * program, such as a kselftest suite) it runs "/test_binary" once, without
- * arguments and without kexec, and powers off.  Each result is printed as
- * one "VMTEST:" line that scripts/vmtest.sh reads from the serial log.
+ * Follows the convention of tools/testing/selftests/liveupdate/init.c,
+ * over "vmtest_stages=N" stages (default 2; "luo_stage=k" on the command
+ * line says which one this boot is, 1 when absent).  Stage k < N loads
+ * /kernel + /initrd.img with kexec_file_load() (the command line gets
+ * "luo_stage=k+1" in place of "luo_stage=k"), runs "/test_binary -s k"
+ * and, if that process exits 0, reboots with RB_KEXEC; daemons it left
+ * behind keep their LUO sessions open across the kexec.  Stage N runs
+ * "/test_binary -s N" and powers off.  With "vmtest_stages=1" (a
+ * single-stage program, such as a kselftest suite) it runs "/test_binary"
+ * once, without arguments and without kexec, and powers off.  Each result
+ * is printed as one "VMTEST:" line that scripts/vmtest.sh reads from the
+ * serial log; the start and exit lines of a stage end with the TSC, which
+ * keeps counting across a kexec.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@
 #include <unistd.h>
 
 #define CMDLINE_MAX 2048
+#define STAGES_MAX 9
 
 static char cmdline[CMDLINE_MAX];
 
@@ -43,6 +48,28 @@ static void read_cmdline(void)
 		cmdline[len - 1] = 0;
 }
 
+/* The value of "key=N" on the command line, or @def when it is absent. */
+static int cmdline_int(const char *key, int def)
+{
+	size_t len = strlen(key);
+	const char *p = cmdline;
+
+	while ((p = strstr(p, key))) {
+		if ((p == cmdline || p[-1] == ' ') && p[len] == '=')
+			return atoi(p + len + 1);
+		p += len;
+	}
+	return def;
+}
+
+static unsigned long long rdtsc(void)
+{
+	unsigned int lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (unsigned long long)hi << 32 | lo;
+}
+
 static void finish(const char *what, int how)
 {
 	printf("VMTEST: %s\n", what);
@@ -52,14 +79,36 @@ static void finish(const char *what, int how)
 		sleep(1);
 }
 
-static int load_next_kernel(void)
+/* This command line without "luo_stage=...", then "luo_stage=@stage". */
+static void next_cmdline(char *buf, size_t size, int stage)
+{
+	const char *p = cmdline, *word;
+	size_t n = 0, len;
+
+	while (*p) {
+		word = p;
+		while (*p && *p != ' ')
+			p++;
+		len = p - word;
+		while (*p == ' ')
+			p++;
+		if (!len || !strncmp(word, "luo_stage=", 10) || n + len + 1 >= size)
+			continue;
+		memcpy(buf + n, word, len);
+		buf[n + len] = ' ';
+		n += len + 1;
+	}
+	snprintf(buf + n, size - n, "luo_stage=%d", stage);
+}
+
+static int load_next_kernel(int stage)
 {
 	static char next[CMDLINE_MAX + 16];
 	unsigned long len;
 	int kfd, ifd;
 	long ret;
 
-	snprintf(next, sizeof(next), "%s luo_stage=2", cmdline);
+	next_cmdline(next, sizeof(next), stage);
 	/*
 	 * nolibc's syscall() binds its arguments to registers: evaluate
 	 * anything that calls a function (strlen) before it.
@@ -83,7 +132,7 @@ static int load_next_kernel(void)
 
 static int run_stage(int stage, int single)
 {
-	char arg[4] = { '0' + stage, 0 };
+	char arg[12];
 	char *const staged[] = { "/test_binary", "-s", arg, NULL };
 	char *const once[] = { "/test_binary", NULL };
 	char *const *argv = single ? once : staged;
@@ -91,6 +140,7 @@ static int run_stage(int stage, int single)
 	int status;
 	pid_t pid;
 
+	snprintf(arg, sizeof(arg), "%d", stage);
 	pid = fork();
 	if (pid < 0)
 		return -1;
@@ -106,13 +156,14 @@ static int run_stage(int stage, int single)
 		printf("VMTEST: stage %d signal %d\n", stage, WTERMSIG(status));
 		return -1;
 	}
-	printf("VMTEST: stage %d exit %d\n", stage, WEXITSTATUS(status));
+	printf("VMTEST: stage %d exit %d tsc=%llu\n", stage, WEXITSTATUS(status),
+	       rdtsc());
 	return WEXITSTATUS(status) ? -1 : 0;
 }
 
 int main(void)
 {
-	int stage, single;
+	int stage, stages, last;
 
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -124,15 +175,22 @@ int main(void)
 	if (strstr(cmdline, "vmtest_probe"))
 		finish("probe ok", RB_POWER_OFF);
 
-	single = !!strstr(cmdline, "vmtest_stages=1");
-	stage = strstr(cmdline, "luo_stage=2") ? 2 : 1;
-	printf("VMTEST: stage %d start%s\n", stage, single ? " (single stage)" : "");
+	stages = cmdline_int("vmtest_stages", 2);
+	stage = cmdline_int("luo_stage", 1);
+	printf("VMTEST: stage %d start tsc=%llu%s\n", stage, rdtsc(),
+	       stages == 1 ? " (single stage)" : "");
+	if (stages < 1 || stages > STAGES_MAX || stage < 1 || stage > stages) {
+		printf("VMTEST: cannot run stage %d of %d (1 to %d stages)\n",
+		       stage, stages, STAGES_MAX);
+		finish("abort", RB_POWER_OFF);
+	}
+	last = stage == stages;
 
-	if (stage == 1 && !single && load_next_kernel())
+	if (!last && load_next_kernel(stage + 1))
 		finish("abort", RB_POWER_OFF);
-	if (run_stage(stage, single))
+	if (run_stage(stage, stages == 1))
 		finish("abort", RB_POWER_OFF);
-	if (stage == 1 && !single)
+	if (!last)
 		finish("kexec", RB_KEXEC);
 	finish("done", RB_POWER_OFF);
 	return 0;
