@@ -69,9 +69,15 @@ while read -r dir progs; do
 	single) read -r dir progs <<< "$progs"; stages=1 ;;
 	esac
 	for p in $progs; do
-		# "prog@VAR=value,..." runs prog with those vmtest.sh settings
+		# "prog@VAR=value,..." runs prog with those vmtest.sh settings; its
+		# STAGES wins on a kexec line, not on a "once" or "single" one.
 		opts=()
 		case "$p" in *@*) IFS=, read -ra opts <<< "${p#*@}"; p=${p%%@*} ;; esac
+		if [ "$stages" = 1 ]; then
+			opts=("${opts[@]}" STAGES=1)
+		else
+			opts=(STAGES=2 "${opts[@]}")
+		fi
 		for m in "${run_modes[@]}"; do
 			if [ "$kernel_ok" = 0 ]; then
 				result FAIL "vm: $p [$m]" "no kernel or programs"
@@ -79,7 +85,7 @@ while read -r dir progs; do
 			fi
 			nf=1
 			case "$faults_allowed" in *" $p "*) nf=0 ;; esac
-			if out=$(env "${opts[@]}" NO_FAULTS=$nf STAGES=$stages scripts/vmtest.sh "build/tests/$dir/$p" "$m" 2>&1); then
+			if out=$(env "${opts[@]}" NO_FAULTS=$nf scripts/vmtest.sh "build/tests/$dir/$p" "$m" 2>&1); then
 				out=${out##*$'\n'}	# the result: PASS, XPASS or XFAIL
 				case "$out" in
 				XPASS:* | XFAIL:*) result "${out%%: *}" "vm: ${out#*: }" ;;
