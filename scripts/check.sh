@@ -13,8 +13,11 @@ mkdir -p "$logs"
 modes=(legacy sm sm-fl)
 # Every VM test must log no DMAR fault (vmtest.sh NO_FAULTS=1), but these,
 # whose point includes one: vfio_edu_lu_multi shows that a device that was
-# not preserved is blocked (it asserts no fault at the preserved IOVAs).
-faults_allowed=" vfio_edu_lu_multi vfio_edu_lu_corrupt "
+# not preserved is blocked (it asserts no fault at the preserved IOVAs),
+# vfio_edu_lu_corrupt that a refused handover blocks the device, and
+# vfio_edu_lu_teardown that a finished, unretrieved device's DMA faults (it
+# asserts no fault in its last stage).
+faults_allowed=" vfio_edu_lu_multi vfio_edu_lu_corrupt vfio_edu_lu_teardown "
 passed=0 failed=0 skipped=0
 
 result() {	# result PASS|XPASS|FAIL|SKIP|XFAIL name [detail]
