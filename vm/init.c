@@ -17,6 +17,7 @@
  * keeps counting across a kexec.
  */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,26 @@ static int cmdline_int(const char *key, int def)
 	return def;
 }
 
+/*
+ * One write per line: kernel messages on the same serial console then land
+ * before or after a VMTEST line, never inside it, where vmtest.sh could not
+ * find it.
+ */
+static void say(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (len > (int)sizeof(buf) - 1)
+		len = sizeof(buf) - 1;
+	if (len > 0)
+		write(1, buf, len);
+}
+
 static unsigned long long rdtsc(void)
 {
 	unsigned int lo, hi;
@@ -72,7 +93,7 @@ static unsigned long long rdtsc(void)
 
 static void finish(const char *what, int how)
 {
-	printf("VMTEST: %s\n", what);
+	say("VMTEST: %s\n", what);
 	fflush(stdout);
 	reboot(how);
 	for (;;)
@@ -117,14 +138,14 @@ static int load_next_kernel(int stage)
 	kfd = open("/kernel", O_RDONLY);
 	ifd = open("/initrd.img", O_RDONLY);
 	if (kfd < 0 || ifd < 0) {
-		printf("VMTEST: cannot open /kernel or /initrd.img\n");
+		say("VMTEST: cannot open /kernel or /initrd.img\n");
 		return -1;
 	}
 	ret = syscall(__NR_kexec_file_load, kfd, ifd, len, next, 0);
 	close(kfd);
 	close(ifd);
 	if (ret) {
-		printf("VMTEST: kexec_file_load failed: %d\n", errno);
+		say("VMTEST: kexec_file_load failed: %d\n", errno);
 		return -1;
 	}
 	return 0;
@@ -146,17 +167,17 @@ static int run_stage(int stage, int single)
 		return -1;
 	if (!pid) {
 		execve(argv[0], argv, envp);
-		printf("VMTEST: execve /test_binary failed: %d\n", errno);
+		say("VMTEST: execve /test_binary failed: %d\n", errno);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	/* Not WIFSIGNALED(): nolibc's is true for status 0. */
 	if (!WIFEXITED(status)) {
-		printf("VMTEST: stage %d signal %d\n", stage, WTERMSIG(status));
+		say("VMTEST: stage %d signal %d\n", stage, WTERMSIG(status));
 		return -1;
 	}
-	printf("VMTEST: stage %d exit %d tsc=%llu\n", stage, WEXITSTATUS(status),
+	say("VMTEST: stage %d exit %d tsc=%llu\n", stage, WEXITSTATUS(status),
 	       rdtsc());
 	return WEXITSTATUS(status) ? -1 : 0;
 }
@@ -177,10 +198,10 @@ int main(void)
 
 	stages = cmdline_int("vmtest_stages", 2);
 	stage = cmdline_int("luo_stage", 1);
-	printf("VMTEST: stage %d start tsc=%llu%s\n", stage, rdtsc(),
+	say("VMTEST: stage %d start tsc=%llu%s\n", stage, rdtsc(),
 	       stages == 1 ? " (single stage)" : "");
 	if (stages < 1 || stages > STAGES_MAX || stage < 1 || stage > stages) {
-		printf("VMTEST: cannot run stage %d of %d (1 to %d stages)\n",
+		say("VMTEST: cannot run stage %d of %d (1 to %d stages)\n",
 		       stage, stages, STAGES_MAX);
 		finish("abort", RB_POWER_OFF);
 	}
