@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build what runs inside the VM: vm/init.c (nolibc) and the static selftest
-# programs, against the tree's own uAPI headers.
+# programs, against the tree's own uAPI headers; and, for the host,
+# vm/nic_sender.c (the frame stream of vmtest.sh NIC=1).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +15,9 @@ make -s -C "$src" O="$top/build/obj" ARCH=x86_64 headers_install INSTALL_HDR_PAT
 gcc -s -static -Os -Wall -Werror -nostdinc -nostdlib -fno-asynchronous-unwind-tables \
 	-fno-ident -fno-stack-protector -I "$hdr/include" -I "$src/tools/include/nolibc" \
 	-o "$top/build/init" "$top/vm/init.c"
+
+# The host side of vmtest.sh NIC=1: the default frame sender.
+gcc -O2 -Wall -Wextra -Werror -o "$top/build/nic_sender" "$top/vm/nic_sender.c"
 
 # Each line: selftest directory and the programs to build from it, after
 # "once" or "single" for single-stage ones.

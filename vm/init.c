@@ -5,9 +5,10 @@
  * Follows the convention of tools/testing/selftests/liveupdate/init.c,
  * over "vmtest_stages=N" stages (default 2; "luo_stage=k" on the command
  * line says which one this boot is, 1 when absent).  Stage k < N loads
- * /kernel + /initrd.img with kexec_file_load() (the command line gets
- * "luo_stage=k+1" in place of "luo_stage=k"), runs "/test_binary -s k"
- * and, if that process exits 0, reboots with RB_KEXEC; daemons it left
+ * /kernel + /initrd.img with kexec_file_load(), with the command line
+ * scripts/vmtest.sh wrote to /next_cmdline for stage k + 1, runs
+ * "/test_binary -s k" and, if that process exits 0, reboots with
+ * RB_KEXEC; daemons it left
  * behind keep their LUO sessions open across the kexec.  Stage N runs
  * "/test_binary -s N" and powers off.  With "vmtest_stages=1" (a
  * single-stage program, such as a kselftest suite) it runs "/test_binary"
@@ -28,7 +29,7 @@
 #include <unistd.h>
 
 #define CMDLINE_MAX 2048
-#define STAGES_MAX 9
+#define STAGES_MAX 12
 
 static char cmdline[CMDLINE_MAX];
 
@@ -100,36 +101,26 @@ static void finish(const char *what, int how)
 		sleep(1);
 }
 
-/* This command line without "luo_stage=...", then "luo_stage=@stage". */
-static void next_cmdline(char *buf, size_t size, int stage)
+/* The next stage's kernel, initrd and command line (/next_cmdline) */
+static int load_next_kernel(void)
 {
-	const char *p = cmdline, *word;
-	size_t n = 0, len;
-
-	while (*p) {
-		word = p;
-		while (*p && *p != ' ')
-			p++;
-		len = p - word;
-		while (*p == ' ')
-			p++;
-		if (!len || !strncmp(word, "luo_stage=", 10) || n + len + 1 >= size)
-			continue;
-		memcpy(buf + n, word, len);
-		buf[n + len] = ' ';
-		n += len + 1;
-	}
-	snprintf(buf + n, size - n, "luo_stage=%d", stage);
-}
-
-static int load_next_kernel(int stage)
-{
-	static char next[CMDLINE_MAX + 16];
+	static char next[CMDLINE_MAX];
 	unsigned long len;
-	int kfd, ifd;
+	int kfd, ifd, fd;
+	ssize_t n;
 	long ret;
 
-	next_cmdline(next, sizeof(next), stage);
+	fd = open("/next_cmdline", O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, next, sizeof(next) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		say("VMTEST: cannot read /next_cmdline\n");
+		return -1;
+	}
+	next[n] = 0;
+	while (n && (next[n - 1] == '\n' || next[n - 1] == ' '))
+		next[--n] = 0;
 	/*
 	 * nolibc's syscall() binds its arguments to registers: evaluate
 	 * anything that calls a function (strlen) before it.
@@ -207,7 +198,7 @@ int main(void)
 	}
 	last = stage == stages;
 
-	if (!last && load_next_kernel(stage + 1))
+	if (!last && load_next_kernel())
 		finish("abort", RB_POWER_OFF);
 	if (run_stage(stage, stages == 1))
 		finish("abort", RB_POWER_OFF);
