@@ -106,14 +106,16 @@ while read -r dir progs; do
 			fi
 			nf=1
 			case "$faults_allowed" in *" $p "*) nf=0 ;; esac
-			out=$(env "${opts[@]}" NO_FAULTS=$nf scripts/vmtest.sh "build/tests/$dir/$p" "$m" 2>&1) || true
+			# A log of its own per variant, not the program's default
+			log="build/vmtest/$(printf '%s' "$key" | tr -c 'A-Za-z0-9_.=-' '_')-$m.log"
+			out=$(env "${opts[@]}" "LOG=$log" NO_FAULTS=$nf scripts/vmtest.sh "build/tests/$dir/$p" "$m" 2>&1) || true
 			out=${out##*$'\n'}	# the result line: PASS, XPASS, XFAIL, SKIP or FAIL
 			# A boot that stalled under TCG (design.md, section 10) is an
 			# environment fault, retried once and said so; never a pass.
 			case "$out" in
 			"FAIL: "*"boot stalled: "*)
 				first=${out#*boot stalled: }
-				out=$(env "${opts[@]}" NO_FAULTS=$nf scripts/vmtest.sh "build/tests/$dir/$p" "$m" 2>&1) || true
+				out=$(env "${opts[@]}" "LOG=$log" NO_FAULTS=$nf scripts/vmtest.sh "build/tests/$dir/$p" "$m" 2>&1) || true
 				out="${out##*$'\n'}; retried once after a boot stall (${first%% (log:*})"
 				;;
 			esac

@@ -17,11 +17,13 @@
  * serial log; the start and exit lines of a stage end with the TSC, which
  * keeps counting across a kexec.
  */
+#include <asm/ioctls.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
@@ -65,9 +67,10 @@ static int cmdline_int(const char *key, int def)
 }
 
 /*
- * One write per line: kernel messages on the same serial console then land
- * before or after a VMTEST line, never inside it, where vmtest.sh could not
- * find it.
+ * One write per line, and waits until the console sent it all (tcdrain): the
+ * kernel prints straight to the UART while a tty write is still going out,
+ * so without the wait a kernel message that comes right after the line, such
+ * as the power-off's, can land inside it, where vmtest.sh would not find it.
  */
 static void say(const char *fmt, ...)
 {
@@ -80,8 +83,10 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 	if (len > (int)sizeof(buf) - 1)
 		len = sizeof(buf) - 1;
-	if (len > 0)
+	if (len > 0) {
 		write(1, buf, len);
+		ioctl(1, TCSBRK, 1);
+	}
 }
 
 static unsigned long long rdtsc(void)
