@@ -17,10 +17,11 @@ modes=(legacy sm sm-fl)
 # Every VM test must log no DMAR fault (vmtest.sh NO_FAULTS=1), but these,
 # whose point includes one: vfio_edu_lu_multi shows that a device that was
 # not preserved is blocked (it asserts no fault at the preserved IOVAs),
-# vfio_edu_lu_corrupt that a refused handover blocks the device, and
+# vfio_edu_lu_corrupt that a refused handover blocks the device,
 # vfio_edu_lu_teardown that a finished, unretrieved device's DMA faults (it
-# asserts no fault in its last stage).
-faults_allowed=" vfio_edu_lu_multi vfio_edu_lu_corrupt vfio_edu_lu_teardown "
+# asserts no fault in its last stage), and vfio_edu_lu_reclaim that a range
+# unmapped from a restored IOAS faults (it asserts no fault elsewhere).
+faults_allowed=" vfio_edu_lu_multi vfio_edu_lu_corrupt vfio_edu_lu_teardown vfio_edu_lu_reclaim "
 passed=0 failed=0 skipped=0
 got=()	# "OUTCOME key" of each VM result, for vm/expected
 
