@@ -288,6 +288,30 @@ fi
 [ -f "$log" ] || : > "$log"
 [ -f "$trace" ] || : > "$trace"
 
+# The kernel prints to the serial port while a program's line is still
+# going out through the tty, so a kernel line ("[   2.05] ...") can land
+# inside a program's line, whose rest then follows it.  Put such a line
+# back together after the kernel's, and keep the raw log beside it (the
+# firmware's escape sequences before the first kernel line are left alone).
+unsplice() {
+	awk '{ sub(/\r$/, "") }
+	     pending != "" && /^\[ *[0-9]+\.[0-9]+\] / { print; next }
+	     pending != "" { $0 = pending $0; pending = "" }
+	     match($0, /\[ *[0-9]+\.[0-9]+\] /) && RSTART > 1 &&
+	     substr($0, 1, RSTART - 1) !~ /\033/ {
+		pending = substr($0, 1, RSTART - 1)
+		print substr($0, RSTART); n++; next
+	     }
+	     { print }
+	     END { if (pending != "") print pending
+		   if (n) printf "vmtest: %d kernel line(s) moved out of program lines (raw log: %s)\n", n, raw }' \
+		raw="$2" "$1"
+}
+if grep -aE '^[^[].*\[ *[0-9]+\.[0-9]+\] ' "$log" | grep -aqv $'\033'; then
+	mv "$log" "${log%.log}.raw"
+	unsplice "${log%.log}.raw" "${log%.log}.raw" > "$log"
+fi
+
 # Kernel reports anywhere in the serial log, the power-off after the last
 # stage included: "kind xN, ..." in the order first seen, a BUG, Oops,
 # WARNING or panic with its first line.  Lockdep and RCU reports start with
